@@ -47,6 +47,25 @@ type Signature struct {
 	Results []ValType
 }
 
+// Matches reports whether wasm parameter and result types (as wazero's api.ValueType bytes)
+// are exactly this signature.
+func (s Signature) Matches(params, results []byte) bool {
+	if len(s.Params) != len(params) || len(s.Results) != len(results) {
+		return false
+	}
+	for i, p := range params {
+		if byte(s.Params[i]) != p {
+			return false
+		}
+	}
+	for i, r := range results {
+		if byte(s.Results[i]) != r {
+			return false
+		}
+	}
+	return true
+}
+
 // RuntimeFuncs lists every function of RuntimeModule with its signature.
 var RuntimeFuncs = map[string]Signature{
 	FuncNext:         {nil, []ValType{I64}},

@@ -1,0 +1,240 @@
+// Command wasmap runs a WebAssembly module over every item of a dataset, the way a Step
+// Functions Distributed Map runs a Lambda function, on your own machine.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/wasmap/wasmap/runner"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the map run failed
+	exitUsage  = 2 // bad flags, a job that cannot start
+)
+
+func main() {
+	if path := os.Getenv("WASMAP_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			code := run(os.Args, os.Stdout, os.Stderr)
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+// usageError marks errors that are the user's to fix before a run can start.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills the process
+	}()
+	code := exitOK
+	app := newApp(stdout, stderr, &code)
+	if err := app.Run(ctx, args); err != nil {
+		fmt.Fprintf(stderr, "wasmap: %v\n", err)
+		var u usageError
+		if errors.As(err, &u) || code == exitOK {
+			return exitUsage
+		}
+	}
+	return code
+}
+
+func newApp(stdout, stderr io.Writer, code *int) *cli.Command {
+	return &cli.Command{
+		Name:  "wasmap",
+		Usage: "run a WebAssembly module over every item of a dataset, like a Step Functions Distributed Map",
+		Description: `wasmap is the idea of an AWS Step Functions Distributed Map state plus AWS Lambda, on your
+own machine: it streams the items of a dataset, hands each one to a WebAssembly function module
+running in a Lambda-style execution environment (initialised once, reused warm, with a deadline
+and a memory limit), and writes the results in the Step Functions ResultWriter layout.
+
+Function modules are built with an SDK from sdk/ (Go: GOOS=wasip1 GOARCH=wasm go build); a handler
+written for aws-lambda-go runs after changing its import paths.`,
+		Writer:    stderr,
+		ErrWriter: stderr,
+		OnUsageError: func(ctx context.Context, cmd *cli.Command, err error, isSubcommand bool) error {
+			return usageError{err}
+		},
+		Commands: []*cli.Command{runCommand(stdout, stderr, code), inspectCommand(stdout, code)},
+	}
+}
+
+func runCommand(stdout, stderr io.Writer, code *int) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a function module over a dataset (one map run)",
+		ArgsUsage: " ",
+		Description: `Runs --function on every item of --items, like a Distributed Map whose ItemProcessor is one
+Lambda Task. Each item becomes one invocation (a child execution); its event is the item's JSON.
+
+Items: a JSON file holding an array (each element is an item) or a JSON Lines file (each line is
+an item), optionally gzip- or zstd-compressed; the type is detected from the name and content, or
+set with --input-type. A line that is not JSON fails that item, naming the line.
+
+Concurrency: up to --max-concurrency execution environments run at once (default: one per CPU).
+An environment is created when first needed (a cold start), then reused for later items (warm).
+A trap, a timeout, running out of memory or a malformed response fails that item only, with the
+error Lambda reports (Sandbox.Timedout, Runtime.ExitError, Runtime.OutOfMemory, ...), and the
+environment is replaced.
+
+Failures: by default any failed item fails the map run with States.ExceedToleratedFailureThreshold
+(Step Functions' defaults: tolerated count 0, percentage 0). Items that never started are PENDING.
+
+Output: on success stdout gets the state output: the array of the items' outputs in item order
+(the COMPACT transformation), or, with --results, {"MapRunArn":...,"ResultWriterDetails":{...}}.
+On failure stdout gets {"Error":...,"Cause":...}. Progress and the summary go to stderr.
+--results DIR writes DIR/<map-run-id>/manifest.json with SUCCEEDED_n.json, FAILED_n.json and
+PENDING_n.json, as a ResultWriter exports to S3.
+
+Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "function", Aliases: []string{"f"}, Usage: "the function module `FILE.wasm` (required)", TakesFile: true},
+			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array or JSON Lines `FILE` (.gz/.zst allowed) (required)", TakesFile: true},
+			&cli.StringFlag{Name: "input-type", Usage: "`json` or `jsonl` (default: detected)"},
+			&cli.Int64Flag{Name: "max-items", Usage: "read at most `N` items; 0 reads all (ItemReader.ReaderConfig.MaxItems)"},
+			&cli.IntFlag{Name: "max-concurrency", Aliases: []string{"c"}, Usage: "at most `N` execution environments at once, 1-10000 (default: the number of CPUs)"},
+			&cli.Int64Flag{Name: "tolerated-failure-count", Usage: "the map run fails when more than `N` items fail"},
+			&cli.FloatFlag{Name: "tolerated-failure-percentage", Usage: "the map run fails when more than `P` percent of the items fail (0-100)"},
+			&cli.StringFlag{Name: "results", Aliases: []string{"o"}, Usage: "export results to `DIR`/<map-run-id>/ in the ResultWriter layout", TakesFile: true},
+			&cli.DurationFlag{Name: "timeout", Aliases: []string{"t"}, Value: 3 * time.Second, Usage: "per-invocation `TIMEOUT` (Lambda's default is 3s, its maximum 900s)"},
+			&cli.DurationFlag{Name: "init-timeout", Value: 10 * time.Second, Usage: "`TIMEOUT` of an environment's INIT phase (Lambda's on-demand limit is 10s)"},
+			&cli.IntFlag{Name: "memory-mb", Aliases: []string{"m"}, Value: 128, Usage: "linear memory limit of each environment in `MB` (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `K=V` for the function (repeatable)"},
+			&cli.StringFlag{Name: "name", Usage: "the function `NAME` (default: the module's file name)"},
+			&cli.StringFlag{Name: "label", Usage: "the map run's `LABEL`, used in its ARN (default: Map)"},
+			&cli.StringFlag{Name: "cache-dir", Usage: "keep compiled modules in `DIR` (default: the user cache folder)", TakesFile: true},
+			&cli.StringFlag{Name: "progress", Value: "auto", Usage: "`auto` (a bar on a terminal, a line every 5s otherwise), bar, lines or none"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			job, err := jobFromFlags(cmd)
+			if err != nil {
+				return usageError{err}
+			}
+			p := newProgress(stderr, cmd.String("progress"))
+			if p == nil {
+				return usageError{fmt.Errorf("--progress %q: use auto, bar, lines or none", cmd.String("progress"))}
+			}
+			rep, err := runner.Run(ctx, job, runner.Options{Output: stdout, Progress: p.update})
+			if err != nil {
+				return usageError{err}
+			}
+			p.summary(rep)
+			if rep.Status != runner.StatusSucceeded {
+				*code = exitFailed
+			}
+			return nil
+		},
+	}
+}
+
+// jobFromFlags builds the Job; runner.Run validates it.
+func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
+	if cmd.Args().Len() > 0 {
+		return runner.Job{}, fmt.Errorf("unexpected argument %q: give the module with --function and the items with --items", cmd.Args().First())
+	}
+	job := runner.Job{
+		Label:          cmd.String("label"),
+		MaxConcurrency: cmd.Int("max-concurrency"),
+		CacheDir:       cmd.String("cache-dir"),
+		ItemReader: runner.ItemReader{
+			Source:    cmd.String("items"),
+			InputType: cmd.String("input-type"),
+			MaxItems:  cmd.Int64("max-items"),
+		},
+		Function: runner.Function{
+			Path:        cmd.String("function"),
+			Name:        cmd.String("name"),
+			MemoryMB:    cmd.Int("memory-mb"),
+			Timeout:     runner.Duration(cmd.Duration("timeout")),
+			InitTimeout: runner.Duration(cmd.Duration("init-timeout")),
+		},
+	}
+	if job.Function.Path == "" {
+		return job, errors.New("--function is required: the .wasm module to run on each item")
+	}
+	if job.ItemReader.Source == "" {
+		return job, errors.New("--items is required: a JSON or JSON Lines file of items")
+	}
+	if cmd.IsSet("max-concurrency") && job.MaxConcurrency == 0 {
+		return job, errors.New("--max-concurrency must be between 1 and 10000")
+	}
+	if cmd.IsSet("tolerated-failure-count") {
+		v := cmd.Int64("tolerated-failure-count")
+		job.ToleratedFailureCount = &v
+	}
+	if cmd.IsSet("tolerated-failure-percentage") {
+		v := cmd.Float("tolerated-failure-percentage")
+		job.ToleratedFailurePercentage = &v
+	}
+	if d := cmd.String("results"); d != "" {
+		job.ResultWriter = &runner.ResultWriter{Dir: d}
+	}
+	for _, kv := range cmd.StringSlice("env") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return job, fmt.Errorf("--env %q: use K=V", kv)
+		}
+		if job.Function.Environment == nil {
+			job.Function.Environment = map[string]string{}
+		}
+		job.Function.Environment[k] = v
+	}
+	return job, nil
+}
+
+func inspectCommand(stdout io.Writer, code *int) *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "list a module's imports and exports and check it against ABI v1",
+		ArgsUsage: "FILE.wasm",
+		Description: `Prints the module's imports and exports, then whether it fits wasmap's ABI v1 (abi/ABI.md):
+every import must be a wasmap_runtime_v1 function with ABI v1's signature or a WASI preview 1
+function, and a function module must export _start and its memory. Exit status 0 when it fits,
+1 when it does not, 2 when the file is not a module.`,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.Args().Len() != 1 {
+				return usageError{errors.New("inspect takes one argument: the .wasm file")}
+			}
+			path := cmd.Args().First()
+			wasm, err := os.ReadFile(path)
+			if err != nil {
+				return usageError{err}
+			}
+			info, err := runner.Inspect(ctx, wasm)
+			if err != nil {
+				return usageError{fmt.Errorf("%s: %w", path, err)}
+			}
+			fmt.Fprint(stdout, info.String())
+			if !info.FitsABI {
+				*code = exitFailed
+			}
+			return nil
+		},
+	}
+}

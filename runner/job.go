@@ -1,0 +1,97 @@
+// Package runner runs map runs: a dataset's items through a wasm function module in Lambda-style
+// execution environments, with the semantics of a Step Functions Distributed Map state.
+//
+// The public surface is a Job (one configuration, shaped like a Map state and JSON-serialisable)
+// and Run. The CLI, definition files and tests all build a Job; Run validates it once.
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Job is one map run's configuration. Field names follow the Map state's where one exists.
+type Job struct {
+	// Label names the map run, as a Distributed Map's Label (at most 40 characters, none of
+	// white space, brackets, wildcards or the specials listed in the ASL reference). Default "Map".
+	Label string `json:"Label,omitempty"`
+	// StateMachineName is the name used in ARNs. Default "wasmap".
+	StateMachineName string `json:"StateMachineName,omitempty"`
+	// ItemReader says where the items come from.
+	ItemReader ItemReader `json:"ItemReader"`
+	// MaxConcurrency is the number of execution environments at most. 0: one per CPU.
+	MaxConcurrency int `json:"MaxConcurrency,omitempty"`
+	// ToleratedFailureCount, when set, is how many items may fail before the run fails.
+	ToleratedFailureCount *int64 `json:"ToleratedFailureCount,omitempty"`
+	// ToleratedFailurePercentage, when set, is the share of items (0-100) that may fail.
+	// With neither set, any failed item fails the run (Step Functions' defaults, 0 and 0.0).
+	ToleratedFailurePercentage *float64 `json:"ToleratedFailurePercentage,omitempty"`
+	// ResultWriter, when set, exports results in the Step Functions layout.
+	ResultWriter *ResultWriter `json:"ResultWriter,omitempty"`
+	// Function is the module run on each item.
+	Function Function `json:"Function"`
+	// CacheDir holds the compilation cache. Empty: the user's cache folder.
+	CacheDir string `json:"CacheDir,omitempty"`
+	// Region and Account appear in ARNs. Defaults: $AWS_REGION or us-east-1, and 000000000000.
+	Region  string `json:"Region,omitempty"`
+	Account string `json:"Account,omitempty"`
+}
+
+// ItemReader is a local item source.
+type ItemReader struct {
+	// Source is the path of a JSON array file or a JSON Lines file, optionally gzip- or
+	// zstd-compressed.
+	Source string `json:"Source"`
+	// InputType is "JSON" or "JSONL"; empty detects it from the name and the content.
+	InputType string `json:"InputType,omitempty"`
+	// MaxItems limits the items read; 0 reads all.
+	MaxItems int64 `json:"MaxItems,omitempty"`
+}
+
+// ResultWriter exports the map run's results.
+type ResultWriter struct {
+	// Dir is the local folder; the run writes Dir/<map-run-id>/manifest.json and its files.
+	Dir string `json:"Dir"`
+}
+
+// Function is the function module and the limits of its execution environments.
+type Function struct {
+	// Path is the .wasm file.
+	Path string `json:"Path"`
+	// Name is the function name (default: the file name without .wasm).
+	Name string `json:"Name,omitempty"`
+	// MemoryMB caps each environment's linear memory. Default 128.
+	MemoryMB int `json:"MemoryMB,omitempty"`
+	// Timeout bounds each invocation. Default 3s.
+	Timeout Duration `json:"Timeout,omitempty"`
+	// InitTimeout bounds each environment's INIT phase. Default 10s.
+	InitTimeout Duration `json:"InitTimeout,omitempty"`
+	// Environment holds extra environment variables; reserved Lambda names are refused.
+	Environment map[string]string `json:"Environment,omitempty"`
+}
+
+// Duration is a time.Duration that reads and writes JSON as a Go duration string ("3s").
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "3s"-style strings, or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("duration must be a string like \"3s\" or a number of seconds: %s", b)
+	}
+	*d = Duration(secs * float64(time.Second))
+	return nil
+}

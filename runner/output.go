@@ -1,0 +1,255 @@
+package runner
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/wasmap/wasmap/runner/internal/resultwriter"
+)
+
+// dateFormat is how result records and reports print dates.
+const dateFormat = "2006-01-02T15:04:05.000Z"
+
+// openOutputs prepares the result writer, or the spool that holds the COMPACT output array
+// until the run's outcome is known.
+func (r *mapRun) openOutputs() error {
+	if rw := r.job.ResultWriter; rw != nil {
+		dir, err := filepath.Abs(rw.Dir)
+		if err != nil {
+			return err
+		}
+		w, err := resultwriter.New(resultwriter.Config{Dir: dir, MapRunID: r.id, MapRunArn: r.arn})
+		if err != nil {
+			return fmt.Errorf("results folder %s: %w", rw.Dir, err)
+		}
+		r.writer = w
+		return nil
+	}
+	f, err := os.CreateTemp("", "wasmap-output-*.json")
+	if err != nil {
+		return fmt.Errorf("temporary output file: %w", err)
+	}
+	os.Remove(f.Name()) // unlinked: gone with the process whatever happens
+	r.spool = f
+	r.spoolW = bufio.NewWriterSize(f, 1<<16)
+	r.spoolW.WriteByte('[')
+	return nil
+}
+
+// record builds an entry's ResultWriter record (Transformation NONE).
+func (r *mapRun) record(e *entry) resultwriter.Record {
+	rec := resultwriter.Record{
+		ExecutionArn:    r.execPrefix + e.name,
+		Input:           string(e.input),
+		InputDetails:    &resultwriter.Details{Included: true},
+		Name:            e.name,
+		StateMachineArn: r.smArn,
+		RedriveCount:    0,
+	}
+	switch {
+	case e.pending:
+		rec.Status = "PENDING"
+		rec.ExecutionArn = ""
+		return rec
+	case e.task != nil && e.task.Err == nil:
+		rec.Status = "SUCCEEDED"
+		rec.Output = string(e.task.Output)
+		rec.OutputDetails = &resultwriter.Details{Included: true}
+		rec.RedriveStatus = "NOT_REDRIVABLE"
+		rec.RedriveStatusReason = "Execution is SUCCEEDED and cannot be redriven"
+	default:
+		err := e.err
+		if e.task != nil {
+			err = e.task.Err
+		}
+		rec.Status = "FAILED"
+		if err.Aborted {
+			rec.Status = "ABORTED"
+		}
+		rec.Error, rec.Cause = err.Type, err.Cause
+		rec.RedriveStatus = "REDRIVABLE_BY_MAP_RUN"
+	}
+	start, stop := time.Now(), time.Now()
+	if e.task != nil {
+		start, stop = e.task.Start, e.task.Stop
+	}
+	rec.StartDate = start.UTC().Format(dateFormat)
+	rec.StopDate = stop.UTC().Format(dateFormat)
+	return rec
+}
+
+// emit writes one entry, in item order, to the result writer or the output spool.
+func (r *mapRun) emit(e *entry) {
+	if r.writer != nil {
+		if r.writeErr == nil {
+			if err := r.writer.Add(r.record(e)); err != nil {
+				r.mu.Lock()
+				r.writeErr = err
+				r.mu.Unlock()
+				r.halt()
+			}
+		}
+		return
+	}
+	if e.pending {
+		return
+	}
+	if r.spoolN > 0 {
+		r.spoolW.WriteByte(',')
+	}
+	r.spoolN++
+	if e.task != nil && e.task.Err == nil {
+		r.spoolW.Write(e.task.Output)
+		return
+	}
+	// A failed child within tolerance appears as Transformation NONE would show it.
+	b, _ := json.Marshal(r.record(e))
+	r.spoolW.Write(b)
+}
+
+// failedBeforeStart reports a run that failed before any item ran.
+func (r *mapRun) failedBeforeStart(name, cause string) *Report {
+	now := time.Now()
+	if r.start.IsZero() {
+		r.start = now
+	}
+	rep := r.baseReport()
+	rep.Status, rep.Error, rep.Cause, rep.StopDate = StatusFailed, name, cause, now
+	r.writeFailure(rep)
+	return rep
+}
+
+func (r *mapRun) baseReport() *Report {
+	rep := &Report{MapRunArn: r.arn, MapRunID: r.id, StartDate: r.start, MaxConcurrency: r.job.MaxConcurrency}
+	if c := r.job.ToleratedFailureCount; c != nil {
+		rep.ToleratedFailureCount = *c
+	}
+	if p := r.job.ToleratedFailurePercentage; p != nil {
+		rep.ToleratedFailurePercentage = *p
+	}
+	return rep
+}
+
+// finish decides the run's outcome, closes the outputs and writes the state output.
+func (r *mapRun) finish() *Report {
+	rep := r.baseReport()
+	r.mu.Lock()
+	rep.ItemCounts = r.counts
+	rep.ExecutionCounts = r.counts
+	switch {
+	case r.aborted:
+		rep.Status, rep.Error, rep.Cause = StatusAborted, ErrAborted, "The map run was stopped before it finished."
+	case r.readErr != nil:
+		rep.Status, rep.Error, rep.Cause = StatusFailed, ErrItemReaderFailed, r.readErr.Cause
+	case r.failure != nil:
+		rep.Status, rep.Error, rep.Cause = StatusFailed, r.failure.Error, r.failure.Cause
+	case r.writeErr != nil:
+		rep.Status, rep.Error, rep.Cause = StatusFailed, ErrResultWriterFailed, r.writeErr.Error()
+	default:
+		rep.Status = StatusSucceeded
+	}
+	r.mu.Unlock()
+	rep.Environments = r.envs.Load()
+	rep.ColdStarts = r.coldStarts.Load()
+
+	if r.writer != nil {
+		if _, err := r.writer.Close(); err != nil {
+			if rep.Status == StatusSucceeded {
+				rep.Status, rep.Error, rep.Cause = StatusFailed, ErrResultWriterFailed, err.Error()
+			}
+		} else {
+			dir, _ := filepath.Abs(r.job.ResultWriter.Dir)
+			rep.ResultWriterDetails = &ResultWriterDetails{Bucket: dir, Key: r.id + "/manifest.json"}
+		}
+	}
+	rep.StopDate = time.Now()
+	if rep.Status != StatusSucceeded {
+		r.writeFailure(rep)
+		if r.spool != nil {
+			r.spool.Close()
+		}
+		return rep
+	}
+	if r.writer != nil {
+		r.writeJSON(map[string]any{"MapRunArn": r.arn, "ResultWriterDetails": rep.ResultWriterDetails})
+		return rep
+	}
+	r.spoolW.WriteByte(']')
+	r.spoolW.Flush()
+	if r.opts.Output != nil {
+		r.spool.Seek(0, io.SeekStart)
+		io.Copy(r.opts.Output, r.spool)
+		io.WriteString(r.opts.Output, "\n")
+	}
+	r.spool.Close()
+	return rep
+}
+
+// writeFailure writes the failed state's {"Error","Cause"} to the output.
+func (r *mapRun) writeFailure(rep *Report) {
+	r.writeJSON(map[string]string{"Error": rep.Error, "Cause": rep.Cause})
+}
+
+func (r *mapRun) writeJSON(v any) {
+	if r.opts.Output == nil {
+		return
+	}
+	b, _ := json.Marshal(v)
+	r.opts.Output.Write(append(b, '\n'))
+}
+
+// reportProgress calls opts.Progress periodically; the returned func sends the last call.
+func (r *mapRun) reportProgress() func() {
+	if r.opts.Progress == nil {
+		return func() {}
+	}
+	every := r.opts.ProgressInterval
+	if every <= 0 {
+		every = 200 * time.Millisecond
+	}
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				r.opts.Progress(r.snapshot(false))
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+		r.opts.Progress(r.snapshot(true))
+	}
+}
+
+func (r *mapRun) snapshot(done bool) Progress {
+	r.mu.Lock()
+	c := r.counts
+	r.mu.Unlock()
+	p := Progress{Counts: c, Elapsed: time.Since(r.start), Done: done}
+	if done {
+		p.TotalKnown = true
+		return p
+	}
+	p.Running = max(r.started.Load()-r.finishedTasks.Load(), 0)
+	if r.totalKnown.Load() {
+		p.TotalKnown = true
+		p.Total = max(r.total.Load(), c.Total)
+	} else {
+		p.Total = max(r.read.Load(), c.Total)
+	}
+	p.Pending = max(p.Total-c.Succeeded-c.Failed-c.TimedOut-c.Aborted-p.Running, 0)
+	return p
+}

@@ -1,0 +1,146 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/wasmap/wasmap/runner/internal/execenv"
+)
+
+// MaxConcurrencyLimit is the most environments a run may ask for (Step Functions' 10,000).
+const MaxConcurrencyLimit = 10000
+
+// ValidationError is a Job that cannot run. Field names the offending field.
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
+
+func invalid(field, format string, a ...any) error {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, a...)}
+}
+
+// normalize applies defaults and checks every field, returning the first problem.
+func (j *Job) normalize() error {
+	if j.Label == "" {
+		j.Label = "Map"
+	}
+	if err := checkLabel(j.Label); err != nil {
+		return err
+	}
+	if j.StateMachineName == "" {
+		j.StateMachineName = "wasmap"
+	}
+	if j.ItemReader.Source == "" {
+		return invalid("ItemReader.Source", "no item source given")
+	}
+	switch strings.ToUpper(j.ItemReader.InputType) {
+	case "", "JSON", "JSONL":
+		j.ItemReader.InputType = strings.ToUpper(j.ItemReader.InputType)
+	default:
+		return invalid("ItemReader.InputType", "%q is not JSON or JSONL", j.ItemReader.InputType)
+	}
+	if j.ItemReader.MaxItems < 0 {
+		return invalid("ItemReader.MaxItems", "must be 0 (all items) or more, got %d", j.ItemReader.MaxItems)
+	}
+	if j.MaxConcurrency < 0 || j.MaxConcurrency > MaxConcurrencyLimit {
+		return invalid("MaxConcurrency", "must be between 0 and %d, got %d", MaxConcurrencyLimit, j.MaxConcurrency)
+	}
+	if j.MaxConcurrency == 0 {
+		j.MaxConcurrency = execenv.NumCPU()
+	}
+	if c := j.ToleratedFailureCount; c != nil && *c < 0 {
+		return invalid("ToleratedFailureCount", "cannot be negative, got %d", *c)
+	}
+	if p := j.ToleratedFailurePercentage; p != nil && (*p < 0 || *p > 100) {
+		return invalid("ToleratedFailurePercentage", "must be between 0 and 100, got %g", *p)
+	}
+	if j.ResultWriter != nil && j.ResultWriter.Dir == "" {
+		return invalid("ResultWriter.Dir", "no results folder given")
+	}
+	f := &j.Function
+	if f.Path == "" {
+		return invalid("Function.Path", "no function module given")
+	}
+	if f.Name == "" {
+		f.Name = strings.TrimSuffix(filepath.Base(f.Path), ".wasm")
+	}
+	if !validFunctionName(f.Name) {
+		return invalid("Function.Name", "%q: use 1-64 letters, digits, hyphens or underscores (Lambda's rule)", f.Name)
+	}
+	if f.MemoryMB == 0 {
+		f.MemoryMB = 128
+	}
+	if f.MemoryMB < 1 || f.MemoryMB > 10240 {
+		return invalid("Function.MemoryMB", "must be between 1 and 10240 (Lambda's maximum), got %d", f.MemoryMB)
+	}
+	if f.Timeout == 0 {
+		f.Timeout = Duration(3 * time.Second)
+	}
+	if f.Timeout < 0 || time.Duration(f.Timeout) > 900*time.Second {
+		return invalid("Function.Timeout", "must be more than 0 and at most 900s (Lambda's maximum), got %v", time.Duration(f.Timeout))
+	}
+	if f.InitTimeout == 0 {
+		f.InitTimeout = Duration(10 * time.Second)
+	}
+	if f.InitTimeout < 0 {
+		return invalid("Function.InitTimeout", "must be more than 0, got %v", time.Duration(f.InitTimeout))
+	}
+	for k := range f.Environment {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return invalid("Function.Environment", "%q is not a valid variable name", k)
+		}
+		if execenv.IsReserved(k) {
+			return invalid("Function.Environment", "%s is reserved by Lambda and set by wasmap", k)
+		}
+	}
+	if j.Region == "" {
+		j.Region = os.Getenv("AWS_REGION")
+	}
+	if j.Region == "" {
+		j.Region = "us-east-1"
+	}
+	if j.Account == "" {
+		j.Account = "000000000000"
+	}
+	if j.CacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			j.CacheDir = filepath.Join(d, "wasmap")
+		}
+	}
+	return nil
+}
+
+func checkLabel(l string) error {
+	if n := len([]rune(l)); n > 40 {
+		return invalid("Label", "%q is %d characters; at most 40", l, n)
+	}
+	for _, r := range l {
+		if unicode.IsSpace(r) || strings.ContainsRune("<>{}[]?*\"#%\\^|~$&,;:/`", r) || r <= 0x1f || (r >= 0x7f && r <= 0x9f) {
+			return invalid("Label", "%q contains %q, which a label may not contain", l, r)
+		}
+	}
+	return nil
+}
+
+func validFunctionName(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for _, r := range n {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// errUsage marks problems with the job rather than the run.
+var errUsage = errors.New("invalid job")
