@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/tetratelabs/wazero"
+
 	"github.com/wasmap/wasmap/runner/internal/execenv"
 	"github.com/wasmap/wasmap/runner/internal/guesttest"
 )
@@ -82,4 +84,67 @@ func BenchmarkWarmWATEcho(b *testing.B) {
 	}
 	b.StopTimer()
 	close(work)
+}
+
+// BenchmarkOverheadEnvironment runs the WAT echo through a full environment with a queue that
+// is never empty: next, begin (request id, context JSON), event_read, context_read, respond
+// (JSON check, copy) and the Done callback. Compare with BenchmarkOverheadRawCall.
+func BenchmarkOverheadEnvironment(b *testing.B) {
+	f := load(b, guesttest.WAT(b, watEcho), execenv.Config{Name: "bench"})
+	ev := []byte(`{"op":"echo","value":1}`)
+	work := make(chan *execenv.Task, 256)
+	free := make(chan *execenv.Task, 512)
+	for i := 0; i < 512; i++ {
+		free <- &execenv.Task{}
+	}
+	go func() {
+		for i := 0; i < b.N; i++ {
+			t := <-free
+			*t = execenv.Task{Event: ev}
+			work <- t
+		}
+		close(work)
+	}()
+	failed := 0
+	b.ResetTimer()
+	f.Serve(context.Background(), 1, execenv.Queue{Work: work, Done: func(t *execenv.Task) {
+		if t.Err != nil {
+			failed++
+		}
+		free <- t
+	}})
+	b.StopTimer()
+	if failed > 0 {
+		b.Fatalf("%d failed", failed)
+	}
+}
+
+// watRaw exports the same echo as a function: the cheapest way to run it with wazero.
+const watRaw = `(module
+  (memory (export "memory") 2)
+  (func (export "handle") (param i32 i32) (result i32) (local.get 1)))`
+
+// BenchmarkOverheadRawCall is the baseline: write the event into guest memory, call an exported
+// function, read the result back.
+func BenchmarkOverheadRawCall(b *testing.B) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	mod, err := rt.Instantiate(ctx, guesttest.WAT(b, watRaw))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fn := mod.ExportedFunction("handle")
+	ev := []byte(`{"op":"echo","value":1}`)
+	stack := make([]uint64, 2)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		mod.Memory().Write(1024, ev)
+		stack[0], stack[1] = 1024, uint64(len(ev))
+		if err := fn.CallWithStack(ctx, stack); err != nil {
+			b.Fatal(err)
+		}
+		out, _ := mod.Memory().Read(1024, uint32(stack[0]))
+		_ = append([]byte(nil), out...)
+	}
 }

@@ -2,6 +2,8 @@ package execenv
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,9 +98,9 @@ const maxLogBytes = 1 << 20
 // environment is one instance of the function. All fields are used by the environment's own
 // goroutine only, except abort.
 type environment struct {
-	f    *Function
-	id   int
-	q    Queue
+	f  *Function
+	id int
+	q  Queue
 
 	mod        api.Module
 	base       time.Time
@@ -246,36 +248,34 @@ func errorBody(typ, msg string) string {
 
 func (e *environment) now() int64 { return int64(time.Since(e.base)) }
 
-// begin makes t the current invocation.
+// begin makes t the current invocation and renders its context JSON.
 func (e *environment) begin(t *Task) {
 	t.Start = time.Now()
 	t.Env = e.id
-	t.RequestID = e.uuid()
 	if e.cold {
 		e.cold = false
 		t.ColdStart = true
 		t.InitDuration = e.initDur
 	}
-	e.deadline = e.now() + int64(e.f.cfg.Timeout)
+	e.deadline = int64(t.Start.Sub(e.base)) + int64(e.f.cfg.Timeout)
 	e.timeoutFor = "Task"
 	e.cur = t
 	e.invoking = true
 	e.logs = e.logs[:0]
 	e.dropped = 0
-	deadlineMs := t.Start.Add(e.f.cfg.Timeout).UnixMilli()
-	b := e.ctxJSON[:0]
-	b = append(b, `{"requestId":"`...)
-	b = append(b, t.RequestID...)
+	b := append(e.ctxJSON[:0], `{"requestId":"`...)
+	b = e.appendUUID(b)
+	t.RequestID = string(b[len(b)-36:])
 	b = append(b, `","deadlineMs":`...)
-	b = strconv.AppendInt(b, deadlineMs, 10)
+	b = strconv.AppendInt(b, t.Start.Add(e.f.cfg.Timeout).UnixMilli(), 10)
 	b = append(b, `,"invokedFunctionArn":`...)
-	b = strconv.AppendQuote(b, e.f.arn)
+	b = append(b, e.f.arnJSON...)
 	b = append(b, `,"traceId":"Root=1-`...)
 	b = strconv.AppendUint(b, uint64(t.Start.Unix()), 16)
 	b = append(b, '-')
-	b = append(b, e.hex(24)...)
+	b = e.appendHex(b, 24)
 	b = append(b, ";Parent="...)
-	b = append(b, e.hex(16)...)
+	b = e.appendHex(b, 16)
 	b = append(b, `;Sampled=0"}`...)
 	e.ctxJSON = b
 }
@@ -318,49 +318,42 @@ func (e *environment) fail(fe *Error) {
 	e.complete()
 }
 
-func (e *environment) hex(n int) string {
-	const digits = "0123456789abcdef"
-	var buf [32]byte
+const hexDigits = "0123456789abcdef"
+
+// appendHex appends n (at most 32) random hex digits.
+func (e *environment) appendHex(b []byte, n int) []byte {
 	for i := 0; i < n; i += 16 {
 		v := e.rnd.Uint64()
 		for j := i; j < i+16 && j < n; j++ {
-			buf[j] = digits[v&15]
+			b = append(b, hexDigits[v&15])
 			v >>= 4
 		}
 	}
-	return string(buf[:n])
+	return b
 }
 
-// uuid returns a random (version 4) UUID from the environment's fast generator: request ids
-// need to be unique, not secret.
-func (e *environment) uuid() string {
-	var b [36]byte
-	const digits = "0123456789abcdef"
-	hi, lo := e.rnd.Uint64(), e.rnd.Uint64()
-	j := 0
-	for i := 0; i < 32; i++ {
-		if i == 8 || i == 12 || i == 16 || i == 20 {
-			b[j] = '-'
-			j++
-		}
-		var d byte
-		switch {
-		case i == 12:
-			d = 4
-		case i == 16:
-			d = 8 | byte(lo&3)
-			lo >>= 2
-		case i < 16:
-			d = byte(hi & 15)
-			hi >>= 4
-		default:
-			d = byte(lo & 15)
-			lo >>= 4
-		}
-		b[j] = digits[d]
-		j++
-	}
-	return string(b[:])
+// hex returns n random hex digits.
+func (e *environment) hex(n int) string { return string(e.appendHex(nil, n)) }
+
+// appendUUID appends a random (version 4) UUID from the environment's fast generator: request
+// ids need to be unique, not secret.
+func (e *environment) appendUUID(b []byte) []byte {
+	var r [16]byte
+	binary.LittleEndian.PutUint64(r[:8], e.rnd.Uint64())
+	binary.LittleEndian.PutUint64(r[8:], e.rnd.Uint64())
+	r[6] = r[6]&0x0f | 0x40 // version 4
+	r[8] = r[8]&0x3f | 0x80 // RFC 4122 variant
+	var u [36]byte
+	hex.Encode(u[0:8], r[0:4])
+	u[8] = '-'
+	hex.Encode(u[9:13], r[4:6])
+	u[13] = '-'
+	hex.Encode(u[14:18], r[6:8])
+	u[18] = '-'
+	hex.Encode(u[19:23], r[8:10])
+	u[23] = '-'
+	hex.Encode(u[24:], r[10:])
+	return append(b, u[:]...)
 }
 
 // nanosleep sleeps for real, but never past the current deadline and not after an abort, so

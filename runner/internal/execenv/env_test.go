@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -102,6 +103,8 @@ func TestWarmReuse(t *testing.T) {
 	}
 }
 
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
 func TestEnvironmentAndContext(t *testing.T) {
 	f := load(t, guest(t), execenv.Config{Name: "my-func", Timeout: 2 * time.Second, MemoryMB: 256,
 		Env: map[string]string{"GREETING": "hi", "AWS_REGION": "xx-user-1", "TZ": "Europe/Paris"}})
@@ -136,7 +139,7 @@ func TestEnvironmentAndContext(t *testing.T) {
 	if !strings.HasPrefix(got.Env["AWS_LAMBDA_LOG_STREAM_NAME"], time.Now().UTC().Format("2006/01/02")+"/[$LATEST]") {
 		t.Errorf("log stream name %q", got.Env["AWS_LAMBDA_LOG_STREAM_NAME"])
 	}
-	if got.RequestID != tasks[0].RequestID || len(got.RequestID) != 36 {
+	if got.RequestID != tasks[0].RequestID || !uuidV4.MatchString(got.RequestID) {
 		t.Errorf("requestId %q, task's %q", got.RequestID, tasks[0].RequestID)
 	}
 	if got.InvokedFunctionArn != "arn:aws:lambda:us-east-1:000000000000:function:my-func" {

@@ -92,6 +92,7 @@ type Function struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	arn      string
+	arnJSON  []byte // arn as a JSON string
 	env      [][2]string
 	// InitialMemoryBytes is the module's declared initial linear memory.
 	InitialMemoryBytes uint64
@@ -126,6 +127,7 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Function, error) {
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	f := &Function{cfg: cfg, rt: rt, arn: cfg.ARN()}
+	f.arnJSON = strconv.AppendQuote(nil, f.arn)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		rt.Close(ctx)
 		return nil, err
@@ -217,7 +219,6 @@ func checkImports(compiled wazero.CompiledModule) error {
 	}
 	return nil
 }
-
 
 // reserved are the Lambda variables a user's --env cannot replace.
 var reserved = map[string]bool{

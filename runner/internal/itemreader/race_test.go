@@ -1,0 +1,5 @@
+//go:build race
+
+package itemreader_test
+
+const raceEnabled = true
