@@ -125,4 +125,3 @@ func types(ts []api.ValueType) string {
 	}
 	return strings.Join(s, ", ")
 }
-

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -70,7 +69,7 @@ func (j *Job) normalize() error {
 		return invalid("Function.Path", "no function module given")
 	}
 	if f.Name == "" {
-		f.Name = strings.TrimSuffix(filepath.Base(f.Path), ".wasm")
+		f.Name = nameFromPath(f.Path)
 	}
 	if !validFunctionName(f.Name) {
 		return invalid("Function.Name", "%q: use 1-64 letters, digits, hyphens or underscores (Lambda's rule)", f.Name)
@@ -130,6 +129,24 @@ func checkLabel(l string) error {
 	return nil
 }
 
+// nameFromPath derives a function name from a module's file name: "my_func.v2.wasm" gives
+// "my_func-v2".
+func nameFromPath(p string) string {
+	n := []rune(strings.TrimSuffix(filepath.Base(p), ".wasm"))
+	for i, r := range n {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			n[i] = '-'
+		}
+	}
+	if len(n) > 64 {
+		n = n[:64]
+	}
+	if len(n) == 0 {
+		return "function"
+	}
+	return string(n)
+}
+
 func validFunctionName(n string) bool {
 	if n == "" || len(n) > 64 {
 		return false
@@ -141,6 +158,3 @@ func validFunctionName(n string) bool {
 	}
 	return true
 }
-
-// errUsage marks problems with the job rather than the run.
-var errUsage = errors.New("invalid job")

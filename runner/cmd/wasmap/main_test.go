@@ -1,0 +1,195 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wasmap/wasmap/runner/internal/guesttest"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wasmap-cli-test")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "wasmap")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// wasmap runs the built CLI and returns its stdout, stderr and exit status.
+func wasmap(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(os.TempDir(), "wasmap-cli-test-cache"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func sample(t *testing.T) (wasm, items string) {
+	return guesttest.Build(t, "samples/uppercase"), filepath.Join(guesttest.Root(), "samples/uppercase/items.jsonl")
+}
+
+func TestSampleToResults(t *testing.T) {
+	wasm, items := sample(t)
+	dir := t.TempDir()
+	stdout, stderr, code := wasmap(t, "run", "--function", wasm, "--items", items, "--results", dir, "--progress", "lines")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var state struct {
+		MapRunArn           string
+		ResultWriterDetails struct{ Bucket, Key string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &state); err != nil {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	for _, want := range []string{"SUCCEEDED", "total 1000", "succeeded 1000", "items/s", state.ResultWriterDetails.Key} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stderr)
+		}
+	}
+	manifest, err := os.ReadFile(filepath.Join(state.ResultWriterDetails.Bucket, state.ResultWriterDetails.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		ResultFiles struct{ SUCCEEDED []struct{ Key string } }
+	}
+	json.Unmarshal(manifest, &m)
+	if len(m.ResultFiles.SUCCEEDED) != 1 {
+		t.Fatalf("manifest %s", manifest)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, m.ResultFiles.SUCCEEDED[0].Key))
+	var recs []struct{ Input, Output, Status string }
+	if err := json.Unmarshal(b, &recs); err != nil || len(recs) != 1000 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+	for _, r := range recs {
+		var in, out map[string]any
+		json.Unmarshal([]byte(r.Input), &in)
+		json.Unmarshal([]byte(r.Output), &out)
+		for k, v := range in {
+			if s, ok := v.(string); ok {
+				v = strings.ToUpper(s)
+			}
+			if out[k] != v {
+				t.Fatalf("record input %s output %s: field %s", r.Input, r.Output, k)
+			}
+		}
+		if r.Status != "SUCCEEDED" || len(out) != len(in) {
+			t.Fatalf("record %+v", r)
+		}
+	}
+}
+
+func TestSampleToStdout(t *testing.T) {
+	wasm, items := sample(t)
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", items, "--max-items", "25", "-c", "3", "--progress", "none")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var outs []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &outs); err != nil || len(outs) != 25 {
+		t.Fatalf("stdout: %d outputs, %v", len(outs), err)
+	}
+	for i, o := range outs {
+		if id, _ := o["id"].(float64); int(id) != i+1 {
+			t.Errorf("output %d has id %v: outputs must keep item order", i, o["id"])
+		}
+	}
+	if stderr != "" {
+		t.Errorf("--progress none printed %q", stderr)
+	}
+}
+
+func TestFailedRunExitsOne(t *testing.T) {
+	wasm := guesttest.Build(t, "runner/testdata/guests/testguest")
+	items := filepath.Join(t.TempDir(), "items.jsonl")
+	os.WriteFile(items, []byte(`{"op":"echo","value":1}`+"\n"+`{"op":"error"}`+"\n"), 0o644)
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", items)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, stderr)
+	}
+	var failure map[string]string
+	if err := json.Unmarshal([]byte(stdout), &failure); err != nil || failure["Error"] != "States.ExceedToleratedFailureThreshold" || failure["Cause"] == "" {
+		t.Errorf("stdout %q", stdout)
+	}
+	if !strings.Contains(stderr, "FAILED") {
+		t.Errorf("stderr %q", stderr)
+	}
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	wasm, items := sample(t)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no function", []string{"run", "-i", items}, "--function is required"},
+		{"no items", []string{"run", "-f", wasm}, "--items is required"},
+		{"unknown flag", []string{"run", "--bogus"}, "bogus"},
+		{"bad env", []string{"run", "-f", wasm, "-i", items, "--env", "NOEQUALS"}, "K=V"},
+		{"reserved env", []string{"run", "-f", wasm, "-i", items, "--env", "AWS_REGION=x"}, "reserved"},
+		{"concurrency too high", []string{"run", "-f", wasm, "-i", items, "-c", "10001"}, "MaxConcurrency"},
+		{"not a module", []string{"run", "-f", items, "-i", items}, "loading"},
+		{"stray argument", []string{"run", "-f", wasm, "-i", items, "extra"}, "unexpected argument"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, code := wasmap(t, c.args...)
+			if code != 2 || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, c.want)
+			}
+		})
+	}
+}
+
+func TestInspect(t *testing.T) {
+	wasm, _ := sample(t)
+	stdout, _, code := wasmap(t, "inspect", wasm)
+	if code != 0 || !strings.Contains(stdout, "fits ABI v1: yes") || !strings.Contains(stdout, "wasmap_runtime_v1.next() -> (i64)") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.wasm")
+	os.WriteFile(bad, guesttest.WAT(t, `(module (import "env" "f" (func)) (memory (export "memory") 1) (func (export "_start")))`), 0o644)
+	stdout, _, code = wasmap(t, "inspect", bad)
+	if code != 1 || !strings.Contains(stdout, "fits ABI v1: no") || !strings.Contains(stdout, "env.f") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+}
+
+func TestHelpExplains(t *testing.T) {
+	stdout, stderr, code := wasmap(t, "run", "--help")
+	help := stdout + stderr
+	for _, want := range []string{"--max-concurrency", "--tolerated-failure-count", "ResultWriter", "Sandbox.Timedout", "Exit status"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("run --help lacks %q", want)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
