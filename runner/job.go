@@ -29,6 +29,9 @@ type Job struct {
 	ToleratedFailurePercentage *float64 `json:"ToleratedFailurePercentage,omitempty"`
 	// ResultWriter, when set, exports results in the Step Functions layout.
 	ResultWriter *ResultWriter `json:"ResultWriter,omitempty"`
+	// LogDir, when set, receives each execution environment's log stream under
+	// LogDir/<map-run-id>/logs/ (default: the ResultWriter folder, when there is one).
+	LogDir string `json:"LogDir,omitempty"`
 	// Function is the module run on each item.
 	Function Function `json:"Function"`
 	// CacheDir holds the compilation cache. Empty: the user's cache folder.

@@ -18,6 +18,18 @@ const dateFormat = "2006-01-02T15:04:05.000Z"
 // openOutputs prepares the result writer, or the spool that holds the COMPACT output array
 // until the run's outcome is known.
 func (r *mapRun) openOutputs() error {
+	logDir := r.job.LogDir
+	if logDir == "" && r.job.ResultWriter != nil {
+		logDir = r.job.ResultWriter.Dir
+	}
+	if logDir != "" {
+		abs, err := filepath.Abs(filepath.Join(logDir, r.id, "logs"))
+		if err != nil {
+			return err
+		}
+		r.logs = newLogStreams(abs, r.job.Function.MemoryMB)
+		r.logDir = abs
+	}
 	if rw := r.job.ResultWriter; rw != nil {
 		dir, err := filepath.Abs(rw.Dir)
 		if err != nil {
@@ -155,6 +167,7 @@ func (r *mapRun) finish() *Report {
 	}
 	r.mu.Unlock()
 	rep.Environments = r.envs.Load()
+	rep.LogDir = r.logDir
 	rep.ColdStarts = r.coldStarts.Load()
 
 	if r.writer != nil {

@@ -52,6 +52,8 @@ type Report struct {
 	// invocations had a cold start.
 	Environments int64 `json:"environments"`
 	ColdStarts   int64 `json:"coldStarts"`
+	// LogDir is the folder of the environments' log streams, when logs were kept.
+	LogDir string `json:"logDir,omitempty"`
 	// ResultWriterDetails locates manifest.json when the job has a ResultWriter.
 	ResultWriterDetails *ResultWriterDetails `json:"resultWriterDetails,omitempty"`
 }

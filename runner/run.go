@@ -99,6 +99,8 @@ type mapRun struct {
 	spoolW   *bufio.Writer
 	spoolN   int64
 	writer   *resultwriter.Writer
+	logs     *logStreams
+	logDir   string
 	writeErr error
 }
 
@@ -321,6 +323,9 @@ func (r *mapRun) spawn(ctx context.Context, wg *sync.WaitGroup) {
 	go func() {
 		defer wg.Done()
 		r.fn.Serve(ctx, int(n), execenv.Queue{Work: r.work, Done: r.taskDone, Accept: r.accept})
+		if r.logs != nil {
+			r.logs.closeEnv(int(n))
+		}
 		r.live.Add(-1)
 		select {
 		case r.exited <- struct{}{}:
@@ -355,6 +360,10 @@ func (r *mapRun) taskDone(t *execenv.Task) {
 	if t.ColdStart {
 		r.coldStarts.Add(1)
 	}
+	if r.logs != nil {
+		r.logs.write(t)
+	}
+	t.Logs = nil
 	r.account(e)
 	r.results <- e
 }

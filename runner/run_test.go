@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -328,5 +329,60 @@ func TestConcurrencyBeyondMemoryIsRefused(t *testing.T) {
 	var ve *runner.ValidationError
 	if !asValidation(err, &ve) || ve.Field != "MaxConcurrency" || !strings.Contains(err.Error(), "at most") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestLogStreams(t *testing.T) {
+	items := writeItems(t, `{"op":"log","lines":["hello from the function"]}`, echo(2), `{"op":"spin"}`)
+	j := job(t, items)
+	j.MaxConcurrency = 1
+	j.LogDir = t.TempDir()
+	j.Function.Timeout = runner.Duration(300 * time.Millisecond)
+	one := int64(1)
+	j.ToleratedFailureCount = &one
+	rep, _ := run(t, j)
+	if rep.LogDir == "" {
+		t.Fatal("no log folder reported")
+	}
+	var files []string
+	filepath.WalkDir(rep.LogDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) != 1 {
+		t.Fatalf("log streams %v: one environment ran everything", files)
+	}
+	if !regexp.MustCompile(`/\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}\.log$`).MatchString(files[0]) {
+		t.Errorf("stream file %s is not named like a CloudWatch stream", files[0])
+	}
+	b, _ := os.ReadFile(files[0])
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	start := regexp.MustCompile(`^START RequestId: [0-9a-f-]{36} Version: \$LATEST$`)
+	report := regexp.MustCompile(`^REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d{2} ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\t(Init Duration: \d+\.\d{2} ms\t)?(Status: timeout\t)?$`)
+	var reports []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "REPORT") {
+			if !report.MatchString(l) {
+				t.Errorf("bad REPORT line %q", l)
+			}
+			reports = append(reports, l)
+		}
+		if strings.HasPrefix(l, "START") && !start.MatchString(l) {
+			t.Errorf("bad START line %q", l)
+		}
+	}
+	if len(reports) != 3 {
+		t.Fatalf("%d REPORT lines:\n%s", len(reports), b)
+	}
+	if !strings.Contains(reports[0], "Init Duration") || strings.Contains(reports[1], "Init Duration") {
+		t.Errorf("Init Duration belongs to the cold start only:\n%s\n%s", reports[0], reports[1])
+	}
+	if !strings.HasSuffix(reports[2], "Status: timeout\t") {
+		t.Errorf("timeout REPORT %q", reports[2])
+	}
+	if !strings.Contains(string(b), "hello from the function\n") {
+		t.Errorf("the function's output is not in its stream:\n%s", b)
 	}
 }

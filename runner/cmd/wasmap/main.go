@@ -122,6 +122,7 @@ Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
 			&cli.Int64Flag{Name: "tolerated-failure-count", Usage: "the map run fails when more than `N` items fail"},
 			&cli.FloatFlag{Name: "tolerated-failure-percentage", Usage: "the map run fails when more than `P` percent of the items fail (0-100)"},
 			&cli.StringFlag{Name: "results", Aliases: []string{"o"}, Usage: "export results to `DIR`/<map-run-id>/ in the ResultWriter layout", TakesFile: true},
+			&cli.StringFlag{Name: "logs", Usage: "keep each environment's log stream (START/END/REPORT and the function's output) under `DIR`/<map-run-id>/logs/ (default: with --results, its folder)", TakesFile: true},
 			&cli.DurationFlag{Name: "timeout", Aliases: []string{"t"}, Value: 3 * time.Second, Usage: "per-invocation `TIMEOUT` (Lambda's default is 3s, its maximum 900s)"},
 			&cli.DurationFlag{Name: "init-timeout", Value: 10 * time.Second, Usage: "`TIMEOUT` of an environment's INIT phase (Lambda's on-demand limit is 10s)"},
 			&cli.IntFlag{Name: "memory-mb", Aliases: []string{"m"}, Value: 128, Usage: "linear memory limit of each environment in `MB` (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)"},
@@ -160,6 +161,7 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 	}
 	job := runner.Job{
 		Label:          cmd.String("label"),
+		LogDir:         cmd.String("logs"),
 		MaxConcurrency: cmd.Int("max-concurrency"),
 		CacheDir:       cmd.String("cache-dir"),
 		ItemReader: runner.ItemReader{

@@ -123,6 +123,9 @@ func (p *progress) summary(r *runner.Report) {
 	if d := r.ResultWriterDetails; d != nil {
 		fmt.Fprintf(p.w, "  results %s/%s\n", d.Bucket, d.Key)
 	}
+	if r.LogDir != "" {
+		fmt.Fprintf(p.w, "  logs    %s\n", r.LogDir)
+	}
 	if r.Error != "" {
 		fmt.Fprintf(p.w, "  error   %s: %s\n", r.Error, r.Cause)
 	}

@@ -37,6 +37,7 @@ type Task struct {
 	ColdStart    bool          // this invocation's environment initialised for it
 	InitDuration time.Duration // INIT phase length, on cold starts
 	Env          int           // the environment's number
+	LogStream    string        // the environment's log stream name (AWS_LAMBDA_LOG_STREAM_NAME)
 	Logs         []byte        // what the guest wrote during the invocation, line by line
 	LogsDropped  int           // bytes of logs dropped over the per-invocation cap
 	MaxMemory    uint64        // the environment's linear memory after the invocation (its peak)
@@ -123,6 +124,7 @@ type environment struct {
 	dropped  int
 	rnd      *rand.Rand
 	shutdown bool
+	stream   string // the log stream name, AWS_LAMBDA_LOG_STREAM_NAME
 }
 
 // Serve runs one execution environment in the calling goroutine until q.Work is closed (reason
@@ -156,7 +158,8 @@ func (f *Function) Serve(ctx context.Context, id int, q Queue) Exit {
 	for _, kv := range f.env {
 		cfg = cfg.WithEnv(kv[0], kv[1])
 	}
-	cfg = cfg.WithEnv("AWS_LAMBDA_LOG_STREAM_NAME", e.base.UTC().Format("2006/01/02")+"/[$LATEST]"+e.hex(32))
+	e.stream = e.base.UTC().Format("2006/01/02") + "/[$LATEST]" + e.hex(32)
+	cfg = cfg.WithEnv("AWS_LAMBDA_LOG_STREAM_NAME", e.stream)
 
 	runCtx := context.WithValue(context.Background(), envKey{}, e)
 	mod, err := f.rt.InstantiateModule(runCtx, f.compiled, cfg)
@@ -252,6 +255,7 @@ func (e *environment) now() int64 { return int64(time.Since(e.base)) }
 func (e *environment) begin(t *Task) {
 	t.Start = time.Now()
 	t.Env = e.id
+	t.LogStream = e.stream
 	if e.cold {
 		e.cold = false
 		t.ColdStart = true
