@@ -82,8 +82,11 @@ func (e *UnknownOpError) Error() string { return fmt.Sprintf("testguest: unknown
 var (
 	invocations int      // warm state: survives across invocations of one environment
 	hog         [][]byte // the "oom" op's allocations, kept reachable
-	depth       int      // written by recurse so that the recursion is not optimised away
 )
+
+// traceIDKey is the key of the trace header in a handler's context: the plain string
+// "x-amzn-trace-id", as in aws-lambda-go (typed any only to say that the choice is deliberate).
+var traceIDKey any = "x-amzn-trace-id"
 
 func main() {
 	switch mode := os.Getenv("TESTGUEST_INIT"); mode {
@@ -92,6 +95,7 @@ func main() {
 		initError("", `{"errorMessage":"testguest: init failed on purpose","errorType":"InitFailure"}`)
 		return
 	case "spin":
+		//lint:ignore SA5002 spinning is the point
 		for {
 		}
 	case "panic":
@@ -130,6 +134,7 @@ func handle(ctx context.Context, ev Event) (any, error) {
 		}
 		panic(msg)
 	case "spin":
+		//lint:ignore SA5002 spinning is the point
 		for {
 		}
 	case "recurse":
@@ -186,7 +191,7 @@ func handle(ctx context.Context, ev Event) (any, error) {
 func recurse(n int) int {
 	var frame [16]int
 	frame[n%16] = n
-	depth = n
+	//lint:ignore SA5007 unbounded recursion is the point
 	return recurse(n+1) + frame[(n+1)%16]
 }
 
@@ -204,7 +209,7 @@ func envReport(ctx context.Context) map[string]any {
 		"requestId":          lc.AwsRequestID,
 		"invokedFunctionArn": lc.InvokedFunctionArn,
 		"remainingMs":        remainingMs(),
-		"traceId":            ctx.Value("x-amzn-trace-id"),
+		"traceId":            ctx.Value(traceIDKey),
 		"args":               os.Args,
 	}
 }
@@ -244,8 +249,7 @@ func handleNextRaw() (any, error) {
 		AwsRequestID:       ic.RequestID,
 		InvokedFunctionArn: ic.InvokedFunctionArn,
 	})
-	//lint:ignore SA1029 the SDK's (and aws-lambda-go's) key is this plain string.
-	ctx = context.WithValue(ctx, "x-amzn-trace-id", ic.TraceID)
+	ctx = context.WithValue(ctx, traceIDKey, ic.TraceID)
 	ctx, cancel := context.WithDeadline(ctx, time.UnixMilli(ic.DeadlineMs))
 	defer cancel()
 	var ev Event

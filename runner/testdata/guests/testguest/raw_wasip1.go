@@ -30,7 +30,7 @@ func rawRemainingMs() int64
 
 func ptr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
 
-func next() int64                 { return rawNext() }
+func next() int64                  { return rawNext() }
 func eventRead(buf []byte) int32   { return rawEventRead(ptr(buf), int32(len(buf))) }
 func contextRead(buf []byte) int32 { return rawContextRead(ptr(buf), int32(len(buf))) }
 func respond(body []byte) int32    { return rawRespond(ptr(body), int32(len(body))) }
