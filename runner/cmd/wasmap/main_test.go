@@ -193,3 +193,36 @@ func TestHelpExplains(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+// TestLambdaPort runs an aws-lambda-go handler whose only change is its imports over a JSON
+// array: the five invalid orders fail with the handler's own error type, within tolerance.
+func TestLambdaPort(t *testing.T) {
+	wasm := guesttest.Build(t, "samples/lambda-port")
+	items := filepath.Join(guesttest.Root(), "samples/lambda-port/items.json")
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", items, "--tolerated-failure-count", "5", "--progress", "lines")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var outs []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &outs); err != nil || len(outs) != 50 {
+		t.Fatalf("%d outputs, %v", len(outs), err)
+	}
+	failed := 0
+	for i, o := range outs {
+		if o["Error"] != nil {
+			failed++
+			if o["Error"] != "InvalidOrderError" || o["Status"] != "FAILED" {
+				t.Errorf("output %d: %v", i, o)
+			}
+		} else if o["orderId"] == nil {
+			t.Errorf("output %d has no orderId: %v", i, o)
+		}
+	}
+	if failed != 5 || !strings.Contains(stderr, "succeeded 45  failed 5") {
+		t.Errorf("%d failed; summary:\n%s", failed, stderr)
+	}
+	_, _, code = wasmap(t, "run", "-f", wasm, "-i", items, "--tolerated-failure-count", "4", "--progress", "none")
+	if code != 1 {
+		t.Errorf("exit %d with 5 failures and 4 tolerated, want 1", code)
+	}
+}
