@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -11,46 +12,82 @@ import (
 	"github.com/wasmap/wasmap/runner/internal/guesttest"
 )
 
-// benchWarm measures one warm invocation through a single environment.
-func benchWarm(b *testing.B, guestDir, event string, noInstrument bool) {
-	wasm, err := os.ReadFile(guesttest.Build(b, guestDir))
+const (
+	transformGuest = "runner/testdata/guests/transform"
+	transformEvent = `{"id":7,"name":"ada lovelace","city":"london","note":"order 1007: leave the parcel with the neighbour"}`
+)
+
+func wasmOf(b *testing.B, dir string) []byte {
+	wasm, err := os.ReadFile(guesttest.Build(b, dir))
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := load(b, wasm, execenv.Config{Name: "bench", NoInstrument: noInstrument})
-	work := make(chan *execenv.Task)
-	done := make(chan *execenv.Task, 1)
-	go f.Serve(context.Background(), 1, execenv.Queue{Work: work, Done: func(t *execenv.Task) { done <- t }})
+	return wasm
+}
+
+// serveFed runs b.N invocations of event through one environment whose queue a feeder goroutine
+// keeps full, as a map run does, and reports the guest's own time per invocation.
+func serveFed(b *testing.B, f *execenv.Function, event string) {
 	ev := []byte(event)
-	work <- &execenv.Task{Event: ev}
-	if t := <-done; t.Err != nil {
-		b.Fatal(t.Err)
+	work := make(chan *execenv.Task, 256)
+	free := make(chan *execenv.Task, 512)
+	for i := 0; i < 512; i++ {
+		free <- &execenv.Task{}
 	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		work <- &execenv.Task{Event: ev}
-		if t := <-done; t.Err != nil {
-			b.Fatal(t.Err)
+	// Warm up: the first invocation is the cold start.
+	warm := make(chan *execenv.Task, 1)
+	go func() {
+		for i := 0; i < b.N+1; i++ {
+			if i == 1 {
+				<-warm
+			}
+			t := <-free
+			*t = execenv.Task{Event: ev}
+			work <- t
+		}
+		close(work)
+	}()
+	var failed int
+	var guest time.Duration
+	n := 0
+	f.Serve(context.Background(), 1, execenv.Queue{Work: work, Done: func(t *execenv.Task) {
+		if t.Err != nil {
+			failed++
+		}
+		if n == 0 {
+			b.ResetTimer()
+			warm <- t
+		} else {
+			guest += t.Duration()
+			free <- t
+		}
+		n++
+	}})
+	b.StopTimer()
+	if failed > 0 {
+		b.Fatalf("%d invocations failed", failed)
+	}
+	b.ReportMetric(float64(guest.Nanoseconds())/float64(b.N), "guest-ns/op")
+}
+
+// BenchmarkGuest is a warm Go guest's invocation under each way of enforcing deadlines.
+func BenchmarkGuest(b *testing.B) {
+	guests := []struct{ name, dir, event string }{
+		{"transform", transformGuest, transformEvent},
+		{"echo", testGuest, `{"op":"echo","value":1}`},
+	}
+	meters := []struct {
+		name  string
+		meter execenv.Meter
+	}{{"instrument", execenv.MeterInstrument}, {"none", execenv.MeterNone}, {"contextdone", execenv.MeterContextDone}}
+	for _, g := range guests {
+		for _, m := range meters {
+			b.Run(g.name+"/"+m.name, func(b *testing.B) {
+				f := load(b, wasmOf(b, g.dir), execenv.Config{Name: "bench", Meter: m.meter})
+				serveFed(b, f, g.event)
+			})
 		}
 	}
-	b.StopTimer()
-	close(work)
-}
-
-func BenchmarkWarmEcho(b *testing.B) {
-	benchWarm(b, testGuest, `{"op":"echo","value":1}`, false)
-}
-
-func BenchmarkWarmEchoNoInstrument(b *testing.B) {
-	benchWarm(b, testGuest, `{"op":"echo","value":1}`, true)
-}
-
-func BenchmarkWarmUppercase(b *testing.B) {
-	benchWarm(b, "samples/uppercase", `{"id":1,"name":"alice","city":"paris","note":"hello world"}`, false)
-}
-
-func BenchmarkWarmUppercaseNoInstrument(b *testing.B) {
-	benchWarm(b, "samples/uppercase", `{"id":1,"name":"alice","city":"paris","note":"hello world"}`, true)
 }
 
 // watEcho is the smallest function module: it responds to each event with the event itself.
@@ -69,54 +106,12 @@ const watEcho = `(module
       (drop (call $respond (i32.const 1024) (i32.wrap_i64 (local.get $n))))
       (br $l))))`
 
-func BenchmarkWarmWATEcho(b *testing.B) {
-	f := load(b, guesttest.WAT(b, watEcho), execenv.Config{Name: "bench"})
-	work := make(chan *execenv.Task)
-	done := make(chan *execenv.Task, 1)
-	go f.Serve(context.Background(), 1, execenv.Queue{Work: work, Done: func(t *execenv.Task) { done <- t }})
-	ev := []byte(`{"op":"echo","value":1}`)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		work <- &execenv.Task{Event: ev}
-		if t := <-done; t.Err != nil {
-			b.Fatal(t.Err)
-		}
-	}
-	b.StopTimer()
-	close(work)
-}
-
 // BenchmarkOverheadEnvironment runs the WAT echo through a full environment with a queue that
 // is never empty: next, begin (request id, context JSON), event_read, context_read, respond
 // (JSON check, copy) and the Done callback. Compare with BenchmarkOverheadRawCall.
 func BenchmarkOverheadEnvironment(b *testing.B) {
 	f := load(b, guesttest.WAT(b, watEcho), execenv.Config{Name: "bench"})
-	ev := []byte(`{"op":"echo","value":1}`)
-	work := make(chan *execenv.Task, 256)
-	free := make(chan *execenv.Task, 512)
-	for i := 0; i < 512; i++ {
-		free <- &execenv.Task{}
-	}
-	go func() {
-		for i := 0; i < b.N; i++ {
-			t := <-free
-			*t = execenv.Task{Event: ev}
-			work <- t
-		}
-		close(work)
-	}()
-	failed := 0
-	b.ResetTimer()
-	f.Serve(context.Background(), 1, execenv.Queue{Work: work, Done: func(t *execenv.Task) {
-		if t.Err != nil {
-			failed++
-		}
-		free <- t
-	}})
-	b.StopTimer()
-	if failed > 0 {
-		b.Fatalf("%d failed", failed)
-	}
+	serveFed(b, f, `{"op":"echo","value":1}`)
 }
 
 // watRaw exports the same echo as a function: the cheapest way to run it with wazero.
@@ -125,7 +120,7 @@ const watRaw = `(module
   (func (export "handle") (param i32 i32) (result i32) (local.get 1)))`
 
 // BenchmarkOverheadRawCall is the baseline: write the event into guest memory, call an exported
-// function, read the result back.
+// function, copy the result out.
 func BenchmarkOverheadRawCall(b *testing.B) {
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
@@ -146,5 +141,66 @@ func BenchmarkOverheadRawCall(b *testing.B) {
 		}
 		out, _ := mod.Memory().Read(1024, uint32(stack[0]))
 		_ = append([]byte(nil), out...)
+	}
+}
+
+// BenchmarkColdStart starts a new environment per iteration (compiled module cached, as in a
+// run) and runs one invocation; init-ms is the INIT phase, as REPORT's Init Duration.
+func BenchmarkColdStart(b *testing.B) {
+	for _, g := range []struct {
+		name string
+		wasm func(b *testing.B) []byte
+	}{
+		{"go-transform", func(b *testing.B) []byte { return wasmOf(b, transformGuest) }},
+		{"wat-echo", func(b *testing.B) []byte { return guesttest.WAT(b, watEcho) }},
+	} {
+		b.Run(g.name, func(b *testing.B) {
+			f := load(b, g.wasm(b), execenv.Config{Name: "bench"})
+			var init, first time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				work := make(chan *execenv.Task, 1)
+				work <- &execenv.Task{Event: []byte(transformEvent)}
+				close(work)
+				f.Serve(context.Background(), i, execenv.Queue{Work: work, Done: func(t *execenv.Task) {
+					if t.Err != nil {
+						b.Fatal(t.Err)
+					}
+					init += t.InitDuration
+					first += t.Duration()
+				}})
+			}
+			b.ReportMetric(float64(init.Microseconds())/1000/float64(b.N), "init-ms")
+			b.ReportMetric(float64(first.Microseconds())/1000/float64(b.N), "first-invoke-ms")
+		})
+	}
+}
+
+// BenchmarkBesideSpinner measures a warm Go guest's throughput alone, and while another
+// environment of the same process spins in `for {}` without ever calling the host. Without the
+// instrumentation the spinner would stall every goroutine at the next garbage collection.
+func BenchmarkBesideSpinner(b *testing.B) {
+	for _, spin := range []bool{false, true} {
+		name := "alone"
+		if spin {
+			name = "beside-spinner"
+		}
+		b.Run(name, func(b *testing.B) {
+			if spin {
+				sf := load(b, wasmOf(b, testGuest), execenv.Config{Name: "spinner", Timeout: time.Hour})
+				work := make(chan *execenv.Task, 1)
+				work <- &execenv.Task{Event: []byte(`{"op":"spin"}`)}
+				ctx, cancel := context.WithCancel(context.Background())
+				stopped := make(chan struct{})
+				go func() {
+					sf.Serve(ctx, 99, execenv.Queue{Work: work, Done: func(*execenv.Task) {}})
+					close(stopped)
+				}()
+				defer func() { cancel(); close(work); <-stopped }()
+				time.Sleep(50 * time.Millisecond) // let it start spinning
+			}
+			f := load(b, wasmOf(b, transformGuest), execenv.Config{Name: "bench"})
+			serveFed(b, f, transformEvent)
+		})
 	}
 }

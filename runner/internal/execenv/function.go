@@ -46,10 +46,9 @@ type Config struct {
 	Region, Account string
 	// CacheDir holds wazero's compilation cache and instrumented modules. Empty: no disk cache.
 	CacheDir string
-	// NoInstrument turns off the load-time instrumentation (deadline checks at loop headers and
-	// function entries). Without it, timeouts fall back to wazero's WithCloseOnContextDone,
-	// which is 5-50x slower, and a spinning guest stalls other environments at GC.
-	NoInstrument bool
+	// Meter chooses how deadlines are enforced. The zero value, MeterInstrument, is the only
+	// one for real runs; the others exist to measure it.
+	Meter Meter
 }
 
 func (c *Config) defaults() error {
@@ -80,6 +79,21 @@ func (c *Config) defaults() error {
 	return nil
 }
 
+// Meter is a way to enforce deadlines.
+type Meter int
+
+const (
+	// MeterInstrument rewrites the module at load time to check its deadline at loop headers
+	// and calling functions' entries (see RATIONALE.md).
+	MeterInstrument Meter = iota
+	// MeterContextDone uses wazero's WithCloseOnContextDone instead: 5-50x slower, and a
+	// spinning guest is stopped only when its context is cancelled, which Serve never does.
+	MeterContextDone
+	// MeterNone enforces nothing: a spinning guest runs forever and stalls the process at the
+	// next garbage collection. For baselines in benchmarks only.
+	MeterNone
+)
+
 // ARN returns the function's ARN, as in the invocation context's invokedFunctionArn.
 func (c *Config) ARN() string {
 	return "arn:aws:lambda:" + c.Region + ":" + c.Account + ":function:" + c.Name
@@ -107,7 +121,7 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Function, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	if !cfg.NoInstrument {
+	if cfg.Meter == MeterInstrument {
 		var err error
 		wasm, err = instrumented(wasm, cfg.CacheDir)
 		if err != nil {
@@ -115,7 +129,7 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Function, error) {
 		}
 	}
 	rc := wazero.NewRuntimeConfig().WithMemoryLimitPages(uint32(cfg.MemoryMB) * 16)
-	if cfg.NoInstrument {
+	if cfg.Meter == MeterContextDone {
 		rc = rc.WithCloseOnContextDone(true)
 	}
 	if cfg.CacheDir != "" {
