@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmap/wasmap/abi"
@@ -162,6 +164,11 @@ func (f *Function) Serve(ctx context.Context, id int, q Queue) Exit {
 	cfg = cfg.WithEnv("AWS_LAMBDA_LOG_STREAM_NAME", e.stream)
 
 	runCtx := context.WithValue(context.Background(), envKey{}, e)
+	if os.Getenv("WASMAP_DEFAULT_ALLOCATOR") == "" {
+		if a := memoryAllocator(); a != nil {
+			runCtx = experimental.WithMemoryAllocator(runCtx, a)
+		}
+	}
 	mod, err := f.rt.InstantiateModule(runCtx, f.compiled, cfg)
 	if mod != nil {
 		_ = mod.Close(runCtx)

@@ -1,0 +1,61 @@
+//go:build linux || darwin || freebsd
+
+package execenv
+
+import (
+	"syscall"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// mmapAllocator backs each linear memory with an address range reserved once for the memory's
+// maximum and committed as the guest grows it. Growing then never copies the memory (a Go
+// guest grows its memory several times during init, so this shortens cold starts), and Free
+// returns the pages to the system at once when an environment ends, instead of leaving a
+// multi-megabyte slice to the garbage collector.
+type mmapAllocator struct{}
+
+func (mmapAllocator) Allocate(_, max uint64) experimental.LinearMemory {
+	if max == 0 || max > 1<<32 {
+		return nil
+	}
+	buf, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
+	if err != nil {
+		return nil
+	}
+	return &mmapMemory{buf: buf}
+}
+
+type mmapMemory struct {
+	buf       []byte
+	committed uint64
+}
+
+const pageSize = 64 << 10
+
+func (m *mmapMemory) Reallocate(size uint64) []byte {
+	if size > uint64(len(m.buf)) {
+		return nil
+	}
+	if size > m.committed {
+		end := (size + pageSize - 1) &^ (pageSize - 1)
+		if end > uint64(len(m.buf)) {
+			end = uint64(len(m.buf))
+		}
+		if err := syscall.Mprotect(m.buf[m.committed:end], syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
+			return nil
+		}
+		m.committed = end
+	}
+	return m.buf[:size:size]
+}
+
+func (m *mmapMemory) Free() {
+	if m.buf != nil {
+		syscall.Munmap(m.buf)
+		m.buf = nil
+	}
+}
+
+// memoryAllocator returns the allocator environments use, or nil for wazero's default.
+func memoryAllocator() experimental.MemoryAllocator { return mmapAllocator{} }
