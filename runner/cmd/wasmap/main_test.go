@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wasmap/wasmap/runner/internal/guesttest"
 )
@@ -224,5 +226,75 @@ func TestLambdaPort(t *testing.T) {
 	_, _, code = wasmap(t, "run", "-f", wasm, "-i", items, "--tolerated-failure-count", "4", "--progress", "none")
 	if code != 1 {
 		t.Errorf("exit %d with 5 failures and 4 tolerated, want 1", code)
+	}
+}
+
+// TestInterrupt sends Ctrl-C (SIGINT) during a run: running invocations are aborted, the items
+// never started are PENDING, results are still written, and the run is reported as aborted.
+func TestInterrupt(t *testing.T) {
+	wasm := guesttest.Build(t, "runner/testdata/guests/testguest")
+	var lines []string
+	for i := 0; i < 40; i++ {
+		lines = append(lines, `{"op":"sleep","ms":200}`)
+	}
+	items := filepath.Join(t.TempDir(), "items.jsonl")
+	os.WriteFile(items, []byte(strings.Join(lines, "\n")), 0o644)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "run", "-f", wasm, "-i", items, "-c", "2", "--results", dir, "--progress", "lines")
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(os.TempDir(), "wasmap-cli-test-cache"))
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	var stderrText strings.Builder
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		sc := bufio.NewScanner(errPipe)
+		once := false
+		for sc.Scan() {
+			stderrText.WriteString(sc.Text() + "\n")
+			if !once && strings.HasPrefix(sc.Text(), "wasmap: ") { // the first progress line: items are running
+				once = true
+				close(started)
+			}
+		}
+	}()
+	select {
+	case <-started:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run never started")
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	<-readDone
+	err = cmd.Wait()
+	stderr := &stderrText
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1\n%s", err, stderr.String())
+	}
+	var failure map[string]string
+	if err := json.Unmarshal(stdout.Bytes(), &failure); err != nil || failure["Error"] != "States.Aborted" {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "ABORTED") {
+		t.Errorf("summary %q", stderr.String())
+	}
+	pending, _ := filepath.Glob(filepath.Join(dir, "*", "PENDING_0.json"))
+	manifest, _ := filepath.Glob(filepath.Join(dir, "*", "manifest.json"))
+	if len(pending) != 1 || len(manifest) != 1 {
+		t.Fatalf("results: PENDING %v, manifest %v", pending, manifest)
+	}
+	var recs []map[string]any
+	b, _ := os.ReadFile(pending[0])
+	if err := json.Unmarshal(b, &recs); err != nil || len(recs) == 0 || len(recs) >= 40 {
+		t.Errorf("%d PENDING records, %v", len(recs), err)
 	}
 }

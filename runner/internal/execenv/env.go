@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -164,10 +163,8 @@ func (f *Function) Serve(ctx context.Context, id int, q Queue) Exit {
 	cfg = cfg.WithEnv("AWS_LAMBDA_LOG_STREAM_NAME", e.stream)
 
 	runCtx := context.WithValue(context.Background(), envKey{}, e)
-	if os.Getenv("WASMAP_DEFAULT_ALLOCATOR") == "" {
-		if a := memoryAllocator(); a != nil {
-			runCtx = experimental.WithMemoryAllocator(runCtx, a)
-		}
+	if a := memoryAllocator(); a != nil {
+		runCtx = experimental.WithMemoryAllocator(runCtx, a)
 	}
 	mod, err := f.rt.InstantiateModule(runCtx, f.compiled, cfg)
 	if mod != nil {

@@ -2,7 +2,9 @@ package lambda
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -86,5 +88,76 @@ func BenchmarkZSetenv(b *testing.B) {
 func BenchmarkZTimeNow(b *testing.B) {
 	for b.Loop() {
 		time.Now()
+	}
+}
+
+type zRecord struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+	City string `json:"city"`
+	Note string `json:"note"`
+}
+
+type zResult struct {
+	ID         int      `json:"id"`
+	Name       string   `json:"name"`
+	City       string   `json:"city"`
+	Note       string   `json:"note"`
+	NameLength int      `json:"nameLength"`
+	Tags       []string `json:"tags"`
+}
+
+func zTransform(ctx context.Context, r zRecord) (zResult, error) {
+	return zResult{ID: r.ID, Name: r.Name, City: r.City, Note: r.Note, NameLength: len(r.Name), Tags: []string{"x"}}, nil
+}
+
+var zEvent = []byte(`{"id":7,"name":"ada lovelace","city":"london","note":"order 1007: leave the parcel with the neighbour"}`)
+
+func BenchmarkZTransformReflect(b *testing.B) {
+	h := newHandler(zTransform, nil)
+	out := newOutput(h.opts)
+	ctx := context.Background()
+	for b.Loop() {
+		h.invoke(ctx, zEvent, out)
+	}
+}
+
+func BenchmarkZTransformTyped(b *testing.B) {
+	h := newTypedHandler(zTransform, nil)
+	out := newOutput(h.opts)
+	ctx := context.Background()
+	for b.Loop() {
+		h.invoke(ctx, zEvent, out)
+	}
+}
+
+func BenchmarkZReflectCallOnly(b *testing.B) {
+	fv := reflect.ValueOf(zTransform)
+	args := []reflect.Value{reflect.ValueOf(context.Background()), reflect.ValueOf(zRecord{ID: 1, Name: "x"})}
+	args[0] = contextValue(context.Background())
+	for b.Loop() {
+		fv.Call(args)
+	}
+}
+
+func BenchmarkZUnmarshal(b *testing.B) {
+	for b.Loop() {
+		var r zRecord
+		json.Unmarshal(zEvent, &r)
+	}
+}
+
+func BenchmarkZEncodeEncoder(b *testing.B) {
+	out := newOutput(newHandlerOptions(nil))
+	r := zResult{ID: 1, Name: "ADA LOVELACE", City: "london", Note: "order 1007: leave the parcel with the neighbour", NameLength: 12, Tags: []string{"odd"}}
+	for b.Loop() {
+		out.encode(r)
+	}
+}
+
+func BenchmarkZEncodeMarshal(b *testing.B) {
+	r := zResult{ID: 1, Name: "ADA LOVELACE", City: "london", Note: "order 1007: leave the parcel with the neighbour", NameLength: 12, Tags: []string{"odd"}}
+	for b.Loop() {
+		json.Marshal(r)
 	}
 }
