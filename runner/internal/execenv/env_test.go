@@ -309,3 +309,34 @@ func TestLoadRefusesBadModules(t *testing.T) {
 		t.Error("garbage bytes loaded")
 	}
 }
+
+// TestMemoryLimit checks that memory.grow stops at --memory-mb and that a guest growing its
+// memory by hand sees Lambda's out-of-memory error only when it then faults.
+func TestMemoryLimit(t *testing.T) {
+	// Grows by 1 page until memory.grow fails, responds with the page count, then traps.
+	wasm := guesttest.WAT(t, `(module `+watPrelude+`
+	  (func (export "_start") (local $pages i32)
+	    (drop (call $next))
+	    (block $full (loop $l
+	      (br_if $full (i32.eq (memory.grow (i32.const 1)) (i32.const -1)))
+	      (br $l)))
+	    (i32.store (i32.const 0) (i32.add (i32.const 0x30) (i32.div_u (memory.size) (i32.const 160))))
+	    (drop (call $respond (i32.const 0) (i32.const 1)))
+	    (drop (call $next))
+	    unreachable))`)
+	f := load(t, wasm, execenv.Config{MemoryMB: 10})
+	tasks, _ := invoke(t, f, `{}`, `{}`)
+	if len(tasks) != 2 {
+		t.Fatalf("%d tasks", len(tasks))
+	}
+	// 10 MB = 160 pages: memory.size/160 is 1, the digit "1".
+	if tasks[0].Err != nil || string(tasks[0].Output) != "1" {
+		t.Errorf("first: %s %v: memory should stop at exactly 160 pages", tasks[0].Output, tasks[0].Err)
+	}
+	if tasks[1].Err == nil || tasks[1].Err.Type != "Runtime.OutOfMemory" {
+		t.Errorf("second: %+v: a fault after a failed grow is Runtime.OutOfMemory", tasks[1].Err)
+	}
+	if tasks[0].MaxMemory != 10<<20 {
+		t.Errorf("MaxMemory %d, want %d", tasks[0].MaxMemory, 10<<20)
+	}
+}

@@ -21,14 +21,36 @@ type mmapAllocator struct{}
 
 func (mmapAllocator) Allocate(_, max uint64) experimental.LinearMemory {
 	if max == 0 || max > 1<<32 {
-		return nil
+		return &sliceMemory{max: max}
 	}
 	buf, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
-	if err != nil {
-		return nil
+	if err != nil { // out of address space: fall back to the Go heap
+		return &sliceMemory{max: max}
 	}
 	return &mmapMemory{buf: buf}
 }
+
+// sliceMemory is a linear memory on the Go heap, as wazero's default: growing copies.
+type sliceMemory struct {
+	buf []byte
+	max uint64
+}
+
+func (m *sliceMemory) Reallocate(size uint64) []byte {
+	if m.max != 0 && size > m.max {
+		return nil
+	}
+	if size <= uint64(cap(m.buf)) {
+		m.buf = m.buf[:size]
+		return m.buf
+	}
+	b := make([]byte, size, size+size/4)
+	copy(b, m.buf)
+	m.buf = b
+	return b
+}
+
+func (m *sliceMemory) Free() { m.buf = nil }
 
 type mmapMemory struct {
 	buf       []byte
