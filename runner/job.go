@@ -41,13 +41,28 @@ type Job struct {
 	Account string `json:"Account,omitempty"`
 }
 
-// ItemReader is a local item source.
+// ItemReader is a local item source. ReaderConfig has the fields of the Map state's
+// ItemReader.ReaderConfig.
 type ItemReader struct {
-	// Source is the path of a JSON array file or a JSON Lines file, optionally gzip- or
-	// zstd-compressed.
+	// Source is a JSON array file, a JSON Lines file or a CSV file (each optionally gzip- or
+	// zstd-compressed), or a folder: one item per file, shaped like an S3 listObjectsV2 entry.
 	Source string `json:"Source"`
-	// InputType is "JSON" or "JSONL"; empty detects it from the name and the content.
+	// Prefix keeps only a folder's files whose keys (paths relative to the folder) start with it.
+	Prefix string `json:"Prefix,omitempty"`
+	// ReaderConfig says how to read a file.
+	ReaderConfig ReaderConfig `json:"ReaderConfig,omitempty"`
+}
+
+// ReaderConfig is ItemReader.ReaderConfig.
+type ReaderConfig struct {
+	// InputType is JSON, JSONL or CSV; empty detects it from the file's name and content.
 	InputType string `json:"InputType,omitempty"`
+	// CSVHeaderLocation is FIRST_ROW (default) or GIVEN.
+	CSVHeaderLocation string `json:"CSVHeaderLocation,omitempty"`
+	// CSVHeaders are the column names when CSVHeaderLocation is GIVEN.
+	CSVHeaders []string `json:"CSVHeaders,omitempty"`
+	// CSVDelimiter is COMMA (default), PIPE, SEMICOLON, SPACE or TAB.
+	CSVDelimiter string `json:"CSVDelimiter,omitempty"`
 	// MaxItems limits the items read; 0 reads all.
 	MaxItems int64 `json:"MaxItems,omitempty"`
 }

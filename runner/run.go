@@ -158,8 +158,7 @@ func (r *mapRun) halted(ctx context.Context) bool {
 
 func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	r.start = time.Now()
-	reader, err := itemreader.Open(r.job.ItemReader.Source, itemreader.Config{
-		InputType: r.job.ItemReader.InputType, MaxItems: r.job.ItemReader.MaxItems})
+	reader, err := itemreader.Open(r.job.ItemReader.Source, r.readerConfig())
 	if err != nil {
 		var re *itemreader.ReaderError
 		if errors.As(err, &re) {
@@ -467,8 +466,7 @@ func (r *mapRun) thresholdCause(failed int64) string {
 // count runs the source's counting pass, so progress has an ETA and the tolerated percentage
 // can be applied before the reader reaches the end.
 func (r *mapRun) count(ctx context.Context) {
-	n, err := itemreader.Count(ctx, r.job.ItemReader.Source, itemreader.Config{
-		InputType: r.job.ItemReader.InputType, MaxItems: r.job.ItemReader.MaxItems})
+	n, err := itemreader.Count(ctx, r.job.ItemReader.Source, r.readerConfig())
 	if err != nil {
 		return
 	}
@@ -477,4 +475,10 @@ func (r *mapRun) count(ctx context.Context) {
 	r.mu.Lock()
 	r.checkTolerance()
 	r.mu.Unlock()
+}
+
+func (r *mapRun) readerConfig() itemreader.Config {
+	rc := r.job.ItemReader.ReaderConfig
+	return itemreader.Config{InputType: rc.InputType, MaxItems: rc.MaxItems, CSVHeaderLocation: rc.CSVHeaderLocation,
+		CSVHeaders: rc.CSVHeaders, CSVDelimiter: rc.CSVDelimiter, Prefix: r.job.ItemReader.Prefix}
 }

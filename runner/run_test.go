@@ -306,7 +306,9 @@ func TestValidation(t *testing.T) {
 		{"long label", func(j *runner.Job) { j.Label = strings.Repeat("x", 41) }, "Label"},
 		{"timeout over 900s", func(j *runner.Job) { j.Function.Timeout = runner.Duration(901 * time.Second) }, "Function.Timeout"},
 		{"memory", func(j *runner.Job) { j.Function.MemoryMB = 20000 }, "Function.MemoryMB"},
-		{"bad input type", func(j *runner.Job) { j.ItemReader.InputType = "XML" }, "ItemReader.InputType"},
+		{"bad input type", func(j *runner.Job) { j.ItemReader.ReaderConfig.InputType = "XML" }, "ItemReader.ReaderConfig.InputType"},
+		{"bad delimiter", func(j *runner.Job) { j.ItemReader.ReaderConfig.CSVDelimiter = "COLON" }, "ItemReader.ReaderConfig.CSVDelimiter"},
+		{"GIVEN without headers", func(j *runner.Job) { j.ItemReader.ReaderConfig.CSVHeaderLocation = "GIVEN" }, "ItemReader.ReaderConfig.CSVHeaders"},
 		{"missing module", func(j *runner.Job) { j.Function.Path = "/nonexistent.wasm" }, "Function.Path"},
 	}
 	for _, c := range cases {

@@ -40,14 +40,34 @@ func (j *Job) normalize() error {
 	if j.ItemReader.Source == "" {
 		return invalid("ItemReader.Source", "no item source given")
 	}
-	switch strings.ToUpper(j.ItemReader.InputType) {
-	case "", "JSON", "JSONL":
-		j.ItemReader.InputType = strings.ToUpper(j.ItemReader.InputType)
+	rc := &j.ItemReader.ReaderConfig
+	rc.InputType = strings.ToUpper(rc.InputType)
+	switch rc.InputType {
+	case "", "JSON", "JSONL", "CSV":
 	default:
-		return invalid("ItemReader.InputType", "%q is not JSON or JSONL", j.ItemReader.InputType)
+		return invalid("ItemReader.ReaderConfig.InputType", "%q is not JSON, JSONL or CSV", rc.InputType)
 	}
-	if j.ItemReader.MaxItems < 0 {
-		return invalid("ItemReader.MaxItems", "must be 0 (all items) or more, got %d", j.ItemReader.MaxItems)
+	rc.CSVHeaderLocation = strings.ToUpper(rc.CSVHeaderLocation)
+	switch rc.CSVHeaderLocation {
+	case "", "FIRST_ROW":
+		if len(rc.CSVHeaders) > 0 {
+			return invalid("ItemReader.ReaderConfig.CSVHeaders", "headers are given, so CSVHeaderLocation must be GIVEN")
+		}
+	case "GIVEN":
+		if len(rc.CSVHeaders) == 0 {
+			return invalid("ItemReader.ReaderConfig.CSVHeaders", "CSVHeaderLocation GIVEN needs at least one header")
+		}
+	default:
+		return invalid("ItemReader.ReaderConfig.CSVHeaderLocation", "%q is not FIRST_ROW or GIVEN", rc.CSVHeaderLocation)
+	}
+	rc.CSVDelimiter = strings.ToUpper(rc.CSVDelimiter)
+	switch rc.CSVDelimiter {
+	case "", "COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB":
+	default:
+		return invalid("ItemReader.ReaderConfig.CSVDelimiter", "%q is not COMMA, PIPE, SEMICOLON, SPACE or TAB", rc.CSVDelimiter)
+	}
+	if rc.MaxItems < 0 {
+		return invalid("ItemReader.ReaderConfig.MaxItems", "must be 0 (all items) or more, got %d", rc.MaxItems)
 	}
 	if j.MaxConcurrency < 0 || j.MaxConcurrency > MaxConcurrencyLimit {
 		return invalid("MaxConcurrency", "must be between 0 and %d, got %d", MaxConcurrencyLimit, j.MaxConcurrency)

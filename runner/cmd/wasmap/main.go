@@ -93,9 +93,12 @@ func runCommand(stdout, stderr io.Writer, code *int) *cli.Command {
 		Description: `Runs --function on every item of --items, like a Distributed Map whose ItemProcessor is one
 Lambda Task. Each item becomes one invocation (a child execution); its event is the item's JSON.
 
-Items: a JSON file holding an array (each element is an item) or a JSON Lines file (each line is
-an item), optionally gzip- or zstd-compressed; the type is detected from the name and content, or
-set with --input-type. A line that is not JSON fails that item, naming the line.
+Items: a JSON file holding an array (each element is an item), a JSON Lines file (each line is
+an item) or a CSV file (each row is an item: an object of strings keyed by the header row, or by
+--csv-headers), optionally gzip- or zstd-compressed; the type is detected from the name and
+content, or set with --input-type. A line that is not JSON fails that item, naming the line.
+A folder gives one item per file, shaped like an S3 listObjectsV2 entry
+({"Etag","Key","LastModified","Size","StorageClass"}), in key order.
 
 Concurrency: up to --max-concurrency execution environments run at once (default: one per CPU).
 An environment is created when first needed (a cold start), then reused for later items (warm).
@@ -115,8 +118,11 @@ PENDING_n.json, as a ResultWriter exports to S3.
 Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "function", Aliases: []string{"f"}, Usage: "the function module `FILE.wasm` (required)", TakesFile: true},
-			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array or JSON Lines `FILE` (.gz/.zst allowed) (required)", TakesFile: true},
-			&cli.StringFlag{Name: "input-type", Usage: "`TYPE` of the items file: json (an array) or jsonl (default: from the file's name and content)"},
+			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array, JSON Lines or CSV `FILE` (.gz/.zst allowed), or a folder (one item per file) (required)", TakesFile: true},
+			&cli.StringFlag{Name: "input-type", Usage: "`TYPE` of the items file: json (an array), jsonl or csv (default: from the file's name and content)"},
+			&cli.StringFlag{Name: "csv-headers", Usage: "the CSV column `NAMES`, comma-separated, when the file has no header row (CSVHeaderLocation GIVEN)"},
+			&cli.StringFlag{Name: "csv-delimiter", Usage: "CSV `DELIMITER`: comma, pipe, semicolon, space or tab (default: comma)"},
+			&cli.StringFlag{Name: "prefix", Usage: "with a folder as --items, only the files whose paths start with `PREFIX`"},
 			&cli.Int64Flag{Name: "max-items", Usage: "read at most `N` items; 0 reads all (ItemReader.ReaderConfig.MaxItems)", HideDefault: true},
 			&cli.IntFlag{Name: "max-concurrency", Aliases: []string{"c"}, Usage: "at most `N` execution environments at once, 1-10000 (default: the number of CPUs)", HideDefault: true},
 			&cli.Int64Flag{Name: "tolerated-failure-count", Usage: "the map run fails when more than `N` items fail"},
@@ -165,9 +171,13 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 		MaxConcurrency: cmd.Int("max-concurrency"),
 		CacheDir:       cmd.String("cache-dir"),
 		ItemReader: runner.ItemReader{
-			Source:    cmd.String("items"),
-			InputType: cmd.String("input-type"),
-			MaxItems:  cmd.Int64("max-items"),
+			Source: cmd.String("items"),
+			Prefix: cmd.String("prefix"),
+			ReaderConfig: runner.ReaderConfig{
+				InputType:    cmd.String("input-type"),
+				MaxItems:     cmd.Int64("max-items"),
+				CSVDelimiter: cmd.String("csv-delimiter"),
+			},
 		},
 		Function: runner.Function{
 			Path:        cmd.String("function"),
@@ -182,6 +192,10 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 	}
 	if job.ItemReader.Source == "" {
 		return job, errors.New("--items is required: a JSON or JSON Lines file of items")
+	}
+	if h := cmd.String("csv-headers"); h != "" {
+		job.ItemReader.ReaderConfig.CSVHeaderLocation = "GIVEN"
+		job.ItemReader.ReaderConfig.CSVHeaders = strings.Split(h, ",")
 	}
 	if cmd.IsSet("max-concurrency") && job.MaxConcurrency == 0 {
 		return job, errors.New("--max-concurrency must be between 1 and 10000")

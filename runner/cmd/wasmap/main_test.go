@@ -298,3 +298,51 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("%d PENDING records, %v", len(recs), err)
 	}
 }
+
+func TestCSVAndFolderSources(t *testing.T) {
+	wasm, _ := sample(t)
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "rows.csv")
+	os.WriteFile(csv, []byte("ada|london|1\r\ngrace|\"new york, ny\"|2\r\n"), 0o644)
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", csv, "--csv-headers", "name,city,n", "--csv-delimiter", "pipe", "--progress", "none")
+	if code != 0 {
+		t.Fatalf("csv: exit %d: %s", code, stderr)
+	}
+	var rows []map[string]string
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil || len(rows) != 2 {
+		t.Fatalf("csv: %s %v", stdout, err)
+	}
+	if rows[1]["city"] != "NEW YORK, NY" || rows[0]["n"] != "1" {
+		t.Errorf("csv rows %v: values are strings, quoted fields keep their delimiter", rows)
+	}
+
+	folder := filepath.Join(dir, "folder")
+	for _, f := range []string{"b/z.txt", "a.txt", "b/a.txt", "skip/x.txt"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(folder, f)), 0o755)
+		os.WriteFile(filepath.Join(folder, f), []byte(f), 0o644)
+	}
+	stdout, stderr, code = wasmap(t, "run", "-f", wasm, "-i", folder, "--progress", "none")
+	if code != 0 {
+		t.Fatalf("folder: exit %d: %s", code, stderr)
+	}
+	var objs []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &objs); err != nil || len(objs) != 4 {
+		t.Fatalf("folder: %s %v", stdout, err)
+	}
+	var keys []string
+	for _, o := range objs {
+		keys = append(keys, o["Key"].(string))
+		for _, k := range []string{"Etag", "Key", "LastModified", "Size", "StorageClass"} {
+			if _, ok := o[k]; !ok || len(o) != 5 {
+				t.Errorf("item %v: want exactly Etag, Key, LastModified, Size, StorageClass", o)
+			}
+		}
+	}
+	if strings.Join(keys, " ") != "A.TXT B/A.TXT B/Z.TXT SKIP/X.TXT" {
+		t.Errorf("keys %v: want key order (upper-cased by the sample)", keys)
+	}
+	stdout, _, _ = wasmap(t, "run", "-f", wasm, "-i", folder, "--prefix", "b/", "--progress", "none")
+	if strings.Count(stdout, `"Key"`) != 2 {
+		t.Errorf("--prefix b/: %s", stdout)
+	}
+}

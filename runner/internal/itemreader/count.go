@@ -12,28 +12,52 @@ import (
 // For JSON Lines it counts the lines that are not blank, so a line that is not JSON counts (it is
 // an item that fails). For JSON it counts the elements of the top-level array with a byte scanner
 // that follows strings, escapes and nesting but does not check the syntax: a file Count accepts
-// may still fail in [Reader.Next]. Count returns the errors Open would return (as *ReaderError),
-// a *ReaderError when a JSON array is not closed, and ctx.Err() if ctx ends first.
+// may still fail in [Reader.Next]. For CSV it counts the data rows as the reader splits them
+// (quoted line endings included), rows that fail included. For a folder it counts the files that
+// would be listed, without reading them. Count returns the errors Open would return (as
+// *ReaderError), a *ReaderError when a JSON array or a CSV quoted field is not closed, and
+// ctx.Err() if ctx ends first.
 func Count(ctx context.Context, path string, cfg Config) (int64, error) {
-	typ, err := cfg.validate()
+	src, s, typ, err := open(path, cfg)
 	if err != nil {
 		return 0, err
 	}
-	src, err := openSource(path)
-	if err != nil {
-		return 0, err
+	if src == nil {
+		return countFolder(ctx, path, cfg.Prefix, cfg.MaxItems)
 	}
 	defer src.Close()
-	if typ == "" {
-		if typ, err = src.detectType(); err != nil {
-			return 0, err
-		}
+	if typ == TypeCSV {
+		return countCSV(ctx, src, s, cfg.MaxItems)
 	}
 	c := counter{ctx: ctx, src: src, max: cfg.MaxItems, buf: make([]byte, bufSize)}
 	if typ == TypeJSON {
 		return c.json()
 	}
 	return c.jsonl()
+}
+
+// countCSV reads the headers as the reader does, then counts the rows with a parser that keeps
+// nothing.
+func countCSV(ctx context.Context, src *source, s settings, maxItems int64) (int64, error) {
+	r, err := newCSVReader(src, s, maxItems)
+	if err != nil {
+		return 0, err
+	}
+	r.p.discard = true
+	var n int64
+	for maxItems == 0 || n < maxItems {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+		}
+		ok, err := r.p.readRecord(MaxItemBytes)
+		if err != nil || !ok {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 type counter struct {

@@ -55,3 +55,39 @@ func FuzzJSONArray(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCSV checks that the CSV reader never panics, that every item is a JSON object of strings,
+// and that Count agrees with the reader: the same number of rows, the same fatal error.
+func FuzzCSV(f *testing.F) {
+	for _, s := range []string{
+		"a,b\n1,2\n", "a\n\"x\ny\",z\r\n", "a,b\n1,x\"y\n", "a\n\"open", "\ufeffa\n\n\n1\r", "a,a\n", "h\n\"\"\"\"\n",
+		"a b\n\"1\" 2\n", "a\n\"x\"y\"z\n", "a\n\r\r\n\r",
+	} {
+		f.Add([]byte(s), false)
+	}
+	dir := f.TempDir()
+	path := filepath.Join(dir, "fuzz.csv")
+	f.Fuzz(func(t *testing.T, content []byte, space bool) {
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := itemreader.Config{}
+		if space {
+			cfg.CSVDelimiter = "SPACE"
+		}
+		items, err := readAll(t, path, cfg)
+		for _, it := range items {
+			if it.Err != nil {
+				continue
+			}
+			var m map[string]string
+			if e := json.Unmarshal(it.Value, &m); e != nil {
+				t.Fatalf("%q: item %s: %v", content, it.Value, e)
+			}
+		}
+		n, cerr := itemreader.Count(t.Context(), path, cfg)
+		if n != int64(len(items)) || (err == nil) != (cerr == nil) || err != nil && err.Error() != cerr.Error() {
+			t.Fatalf("%q: Count = %d, %v; reader: %d items, %v", content, n, cerr, len(items), err)
+		}
+	})
+}

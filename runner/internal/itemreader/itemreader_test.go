@@ -342,9 +342,8 @@ func TestOpenErrors(t *testing.T) {
 		is    error
 	}{
 		{"negative MaxItems", path, itemreader.Config{MaxItems: -1}, "field MaxItems must be positive", nil},
-		{"unsupported type", path, itemreader.Config{InputType: "CSV"}, `unsupported InputType "CSV": want JSON, JSONL or empty to detect`, nil},
+		{"unsupported type", path, itemreader.Config{InputType: "PARQUET"}, `unsupported InputType "PARQUET": want CSV, JSON, JSONL or empty to detect`, nil},
 		{"missing file", missing, itemreader.Config{}, "open " + missing + ": no such file or directory", fs.ErrNotExist},
-		{"a directory", dir, itemreader.Config{}, "read " + dir + ": is a directory", nil},
 		{"corrupt gzip", writeFile(t, dir, "bad.gz", "\x1f\x8b\x08\x00garbage", ""), itemreader.Config{}, "", nil},
 	}
 	for _, tt := range tests {
@@ -354,7 +353,7 @@ func TestOpenErrors(t *testing.T) {
 			if tt.cause != "" && cause != tt.cause {
 				t.Errorf("Open cause = %q, want %q", cause, tt.cause)
 			}
-			if !strings.Contains(cause, tt.path) && tt.cfg == (itemreader.Config{}) {
+			if !strings.Contains(cause, tt.path) && tt.cfg.MaxItems == 0 && tt.cfg.InputType == "" {
 				t.Errorf("cause %q does not name the path", cause)
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {

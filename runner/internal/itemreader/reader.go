@@ -1,12 +1,15 @@
 package itemreader
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"os"
+)
 
 // Item is one element of the source.
 type Item struct {
 	Index int64           // 0-based position among items (what $$.Map.Item.Index will be)
 	Value json.RawMessage // compact JSON of the item; nil when Err != nil. Owned by the caller.
-	Line  int64           // 1-based line for JSON Lines (0 for a JSON array)
+	Line  int64           // 1-based line for JSON Lines, first line of the row for CSV; else 0
 	Err   error           // a per-item problem (an *ItemError): the item fails, the run goes on
 }
 
@@ -20,37 +23,65 @@ type Reader interface {
 	Close() error
 }
 
-// Open opens the file at path and returns a Reader of its items.
+// Open opens the file or folder at path and returns a Reader of its items.
 //
-// Every error is a *ReaderError: a negative MaxItems, an unknown InputType, a file that cannot be
+// A folder yields one item per file, shaped like an S3 listObjectsV2 entry (see the package
+// documentation). A file is read as CSV, JSON or JSON Lines, by Config.InputType or detected.
+//
+// Every error is a *ReaderError: an invalid Config (a negative MaxItems, an unknown InputType,
+// CSV settings for a source that is not CSV, duplicate CSV headers, …), a file that cannot be
 // opened (the cause names the path and the reason, e.g. "open data.json: no such file or
-// directory"), a corrupt compressed stream, or a JSON source that is not a top-level array (cause
-// "Attempting to map over non-iterable node."). A JSON syntax error after the opening bracket is
-// reported by Next.
+// directory"), a corrupt compressed stream, a JSON source that is not a top-level array (cause
+// "Attempting to map over non-iterable node."), or a CSV header row that is too long, has
+// duplicates or a misplaced quote. A syntax error after that is reported by Next.
 func Open(path string, cfg Config) (Reader, error) {
-	typ, err := cfg.validate()
-	if err != nil {
-		return nil, err
-	}
-	src, err := openSource(path)
-	if err != nil {
-		return nil, err
-	}
-	if typ == "" {
-		if typ, err = src.detectType(); err != nil {
-			src.Close()
-			return nil, err
-		}
-	}
-	if typ == TypeJSON {
-		r, err := newJSONReader(src, cfg.MaxItems)
+	src, s, typ, err := open(path, cfg)
+	if err != nil || src == nil {
 		if err != nil {
-			src.Close()
 			return nil, err
 		}
-		return r, nil
+		return newFolderReader(path, cfg.Prefix, cfg.MaxItems)
 	}
-	return newJSONLReader(src, cfg.MaxItems), nil
+	var r Reader
+	switch typ {
+	case TypeJSON:
+		r, err = newJSONReader(src, cfg.MaxItems)
+	case TypeCSV:
+		r, err = newCSVReader(src, s, cfg.MaxItems)
+	default:
+		r = newJSONLReader(src, cfg.MaxItems)
+	}
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// open validates cfg and opens the file at path, detecting its type if need be. For a folder it
+// returns a nil source and no error.
+func open(path string, cfg Config) (src *source, s settings, typ string, err error) {
+	if s, err = cfg.validate(); err != nil {
+		return nil, s, "", err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, s, "", cfg.checkFolder(s)
+	}
+	if src, err = openSource(path); err != nil {
+		return nil, s, "", err
+	}
+	typ = s.typ
+	if typ == "" {
+		typ, err = src.detectType()
+	}
+	if err == nil {
+		err = cfg.checkType(s, typ)
+	}
+	if err != nil {
+		src.Close()
+		return nil, s, "", err
+	}
+	return src, s, typ, nil
 }
 
 // stopped handles the calls after a fatal error, after the last item or after Close.

@@ -16,16 +16,29 @@ import (
 )
 
 // Input types accepted by Config.InputType, compared without regard to case, so the ASL spellings
-// "JSON" and "JSONL" work too.
+// "CSV", "JSON" and "JSONL" work too.
 const (
+	TypeCSV   = "csv"
 	TypeJSON  = "json"
 	TypeJSONL = "jsonl"
 )
 
-// MaxItemBytes is the longest JSON Lines line (not counting its line ending) or JSON array element
-// (as written, before compaction) that can be an item. A longer one is an item whose Err wraps
-// [ErrItemTooLong]; it is skipped without being held in memory, and without being checked.
+// CSV header locations accepted by Config.CSVHeaderLocation (any case; "" means FIRST_ROW).
+const (
+	CSVHeaderFirstRow = "FIRST_ROW" // the first row of the file holds the headers
+	CSVHeaderGiven    = "GIVEN"     // Config.CSVHeaders holds them; every row is data
+)
+
+// MaxItemBytes is the longest JSON Lines line (not counting its line ending), JSON array element
+// (as written, before compaction) or CSV row (as written, quotes included, without its line
+// ending) that can be an item. A longer one is an item whose Err wraps [ErrItemTooLong]; it is
+// skipped without being held in memory, and without being checked.
 const MaxItemBytes = 8 << 20
+
+// MaxCSVHeaderBytes is the longest CSV header row: "Step Functions supports CSV headers of up to
+// 10 KiB" (ASL reference §3.1). It is measured as written, without the line ending; CSVHeaders
+// given in the Config are measured joined by the delimiter. A longer header is a *ReaderError.
+const MaxCSVHeaderBytes = 10 << 10
 
 // bufSize is the size of the read buffers: one over the file and, for a compressed file, one
 // over the decompressed stream.
@@ -37,28 +50,109 @@ var (
 	utf8BOM   = []byte{0xef, 0xbb, 0xbf}
 )
 
-// Config selects how a source is read.
+// Config selects how a source is read. The field names are those of the ASL ReaderConfig.
 type Config struct {
-	// InputType is "json", "jsonl" (any case) or "" to detect: by the file extension (.json,
-	// .jsonl, .ndjson, each optionally followed by .gz, .zst or .zstd), else by the first
-	// non-space byte of the content ('[' means JSON, anything else JSON Lines).
+	// InputType is "csv", "json", "jsonl" (any case) or "" to detect: by the file extension
+	// (.csv, .json, .jsonl, .ndjson, each optionally followed by .gz, .zst or .zstd), else by the
+	// first non-space byte of the content ('[' means JSON, anything else JSON Lines; a CSV file
+	// is never detected from its content). It must be "" for a folder.
 	InputType string
-	// MaxItems limits the read to the first MaxItems items; 0 means all. A negative value is a
-	// ReaderError with cause "field MaxItems must be positive", as AWS reports it.
+	// MaxItems limits the read to the first MaxItems items (data rows for CSV: a header row is
+	// not counted); 0 means all. A negative value is a ReaderError with cause "field MaxItems must
+	// be positive", as AWS reports it.
 	MaxItems int64
+	// CSVHeaderLocation is FIRST_ROW (the default when "") or GIVEN, in any case. CSV only.
+	CSVHeaderLocation string
+	// CSVHeaders are the column names with GIVEN; at least one is required, and only with GIVEN.
+	// Duplicates fail with cause "CSV headers cannot contain duplicates.", as AWS reports it.
+	CSVHeaders []string
+	// CSVDelimiter is COMMA (the default when ""), PIPE, SEMICOLON, SPACE or TAB, in any case.
+	// CSV only.
+	CSVDelimiter string
+	// Prefix keeps, for a folder source, only the files whose key (path relative to the folder,
+	// with "/" separators) starts with it, as listObjectsV2's Prefix does. Folder only.
+	Prefix string
 }
 
-// validate returns the normalised input type ("" when it must be detected).
-func (c Config) validate() (string, error) {
+// settings is a validated Config.
+type settings struct {
+	typ       string // normalised input type; "" when it must be detected
+	delim     byte   // CSV delimiter
+	given     bool   // CSV headers come from the Config
+	headers   []string
+	csvFields bool // one of the CSV fields is set
+}
+
+var csvDelimiters = map[string]byte{"COMMA": ',', "PIPE": '|', "SEMICOLON": ';', "SPACE": ' ', "TAB": '\t'}
+
+// validate checks the Config alone, before anything is read.
+func (c Config) validate() (settings, error) {
+	s := settings{delim: ','}
 	if c.MaxItems < 0 {
-		return "", &ReaderError{Cause: CauseNegativeMaxItems}
+		return s, &ReaderError{Cause: CauseNegativeMaxItems}
 	}
-	t := strings.ToLower(c.InputType)
-	switch t {
-	case "", TypeJSON, TypeJSONL:
-		return t, nil
+	s.typ = strings.ToLower(c.InputType)
+	switch s.typ {
+	case "", TypeCSV, TypeJSON, TypeJSONL:
+	default:
+		return s, &ReaderError{Cause: fmt.Sprintf("unsupported InputType %q: want CSV, JSON, JSONL or empty to detect", c.InputType)}
 	}
-	return "", &ReaderError{Cause: fmt.Sprintf("unsupported InputType %q: want JSON, JSONL or empty to detect", c.InputType)}
+	s.csvFields = c.CSVHeaderLocation != "" || c.CSVHeaders != nil || c.CSVDelimiter != ""
+	switch strings.ToUpper(c.CSVHeaderLocation) {
+	case "", CSVHeaderFirstRow:
+		if c.CSVHeaders != nil {
+			return s, &ReaderError{Cause: "CSVHeaders can only be given with CSVHeaderLocation GIVEN"}
+		}
+	case CSVHeaderGiven:
+		if len(c.CSVHeaders) == 0 {
+			return s, &ReaderError{Cause: "CSVHeaders is required when CSVHeaderLocation is GIVEN"}
+		}
+		if err := checkHeaders(c.CSVHeaders); err != nil {
+			return s, err
+		}
+		s.given, s.headers = true, c.CSVHeaders
+	default:
+		return s, &ReaderError{Cause: fmt.Sprintf("unsupported CSVHeaderLocation %q: want FIRST_ROW or GIVEN", c.CSVHeaderLocation)}
+	}
+	if c.CSVDelimiter != "" {
+		d, ok := csvDelimiters[strings.ToUpper(c.CSVDelimiter)]
+		if !ok {
+			return s, &ReaderError{Cause: fmt.Sprintf("unsupported CSVDelimiter %q: want COMMA, PIPE, SEMICOLON, SPACE or TAB", c.CSVDelimiter)}
+		}
+		s.delim = d
+	}
+	if s.given {
+		n := len(s.headers) - 1 // the delimiters
+		for _, h := range s.headers {
+			n += len(h)
+		}
+		if n > MaxCSVHeaderBytes {
+			return s, &ReaderError{Cause: headerTooLong}
+		}
+	}
+	return s, nil
+}
+
+// checkType checks the Config against the input type, once it is known.
+func (c Config) checkType(s settings, typ string) error {
+	if c.Prefix != "" {
+		return &ReaderError{Cause: "Prefix applies only to a folder source"}
+	}
+	if s.csvFields && typ != TypeCSV {
+		return &ReaderError{Cause: fmt.Sprintf("CSVHeaderLocation, CSVHeaders and CSVDelimiter apply only to CSV, not to %s", strings.ToUpper(typ))}
+	}
+	return nil
+}
+
+// checkFolder checks the Config for a folder source.
+func (c Config) checkFolder(s settings) error {
+	if s.typ != "" {
+		return &ReaderError{Cause: fmt.Sprintf("InputType %q does not apply to a folder, whose items are the listObjectsV2 entries of its files", c.InputType)}
+	}
+	if s.csvFields {
+		return &ReaderError{Cause: "CSVHeaderLocation, CSVHeaders and CSVDelimiter do not apply to a folder"}
+	}
+	return nil
 }
 
 // source is an open file, decompressed if need be, positioned after any UTF-8 byte order mark.
@@ -126,7 +220,8 @@ func (s *source) Close() error {
 	return s.f.Close()
 }
 
-// detectType chooses JSON or JSON Lines from the file name, else from the first non-space byte.
+// detectType chooses CSV, JSON or JSON Lines from the file name, else JSON or JSON Lines from the
+// first non-space byte.
 func (s *source) detectType() (string, error) {
 	name := strings.ToLower(filepath.Base(s.path))
 	for _, suffix := range []string{".gz", ".zst", ".zstd"} {
@@ -136,6 +231,8 @@ func (s *source) detectType() (string, error) {
 		}
 	}
 	switch filepath.Ext(name) {
+	case ".csv":
+		return TypeCSV, nil
 	case ".json":
 		return TypeJSON, nil
 	case ".jsonl", ".ndjson":
