@@ -186,7 +186,7 @@ func (f *Function) Config() Config { return f.cfg }
 
 // instrumentVersion changes whenever the instrumentation's output changes, so cached copies of
 // older rewrites are never used.
-const instrumentVersion = "meter-v1"
+const instrumentVersion = "meter-v2"
 
 func instrumented(wasm []byte, cacheDir string) ([]byte, error) {
 	var path string

@@ -264,6 +264,11 @@ func (m *module) walk(out, b []byte, p int, body bool) ([]byte, int, bool, error
 		case immHeapType:
 			p, ok = skipHeapType(b, p)
 		case immPrefix:
+			if op == 0xfc {
+				if sub, _, ok := readU32(b, p); ok && (sub == 8 || sub == 9) { // memory.init, data.drop
+					m.dataRefs = true
+				}
+			}
 			var err error
 			if p, err = skipPrefixed(b, p, op); err != nil {
 				return out, p, calls, err

@@ -53,6 +53,33 @@ func readS33(b []byte, p int) (int64, int, bool) {
 	return 0, p, false
 }
 
+// readS32 decodes a signed LEB128 of at most 5 bytes whose value fits 32 bits, strictly: the
+// unused bits of a fifth byte must extend the sign.
+func readS32(b []byte, p int) (int32, int, bool) {
+	var v uint32
+	for i := uint(0); i < 5; i++ {
+		if p >= len(b) {
+			return 0, p, false
+		}
+		c := b[p]
+		p++
+		v |= uint32(c&0x7f) << (7 * i)
+		if i == 4 {
+			if c&0x80 != 0 || (c&0x78 != 0 && c&0x78 != 0x78) {
+				return 0, p, false
+			}
+			return int32(v), p, true
+		}
+		if c < 0x80 {
+			if c&0x40 != 0 {
+				v |= ^uint32(0) << (7 * (i + 1))
+			}
+			return int32(v), p, true
+		}
+	}
+	return 0, p, false
+}
+
 // skipLEB skips a LEB128 of at most max bytes without decoding it.
 func skipLEB(b []byte, p, max int) (int, bool) {
 	for i := 0; i < max; i++ {

@@ -352,6 +352,10 @@ func (m *module) nameSection(out []byte, s section) ([]byte, bool) {
 			return out, false
 		}
 		end := c.p + int(size)
+		if id == 9 && m.coalesce { // data names: the indices are gone
+			c.p = end
+			continue
+		}
 		if id < 1 || id > 3 { // not indexed by function
 			out = append(out, m.in[hdr:end]...)
 			c.p = end
