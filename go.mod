@@ -10,7 +10,4 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require (
-	github.com/ohler55/ojg v1.28.5 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-)
+require golang.org/x/sys v0.50.0 // indirect
