@@ -20,6 +20,15 @@ type Job struct {
 	StateMachineName string `json:"StateMachineName,omitempty"`
 	// ItemReader says where the items come from.
 	ItemReader ItemReader `json:"ItemReader"`
+	// Input is the Map state's input, which ItemSelector paths starting "$" read. Default {}.
+	Input json.RawMessage `json:"Input,omitempty"`
+	// ItemSelector, when set, builds each child input from the item: keys ending in ".$" are
+	// paths into Input ("$…") or the context object ("$$.Map.Item.Index", "$$.Map.Item.Value");
+	// other keys are literals.
+	ItemSelector json.RawMessage `json:"ItemSelector,omitempty"`
+	// ItemBatcher, when set, groups items into batches: each child input is
+	// {"BatchInput":…,"Items":[…]} (no BatchInput key when it is unset).
+	ItemBatcher *ItemBatcher `json:"ItemBatcher,omitempty"`
 	// MaxConcurrency is the number of execution environments at most. 0: one per CPU.
 	MaxConcurrency int `json:"MaxConcurrency,omitempty"`
 	// ToleratedFailureCount, when set, is how many items may fail before the run fails.
@@ -65,6 +74,13 @@ type ReaderConfig struct {
 	CSVDelimiter string `json:"CSVDelimiter,omitempty"`
 	// MaxItems limits the items read; 0 reads all.
 	MaxItems int64 `json:"MaxItems,omitempty"`
+}
+
+// ItemBatcher is the Map state's ItemBatcher; at least one limit must be set.
+type ItemBatcher struct {
+	MaxItemsPerBatch      int64           `json:"MaxItemsPerBatch,omitempty"`
+	MaxInputBytesPerBatch int64           `json:"MaxInputBytesPerBatch,omitempty"`
+	BatchInput            json.RawMessage `json:"BatchInput,omitempty"`
 }
 
 // ResultWriter exports the map run's results.

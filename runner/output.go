@@ -152,12 +152,12 @@ func (r *mapRun) finish() *Report {
 	rep := r.baseReport()
 	r.mu.Lock()
 	rep.ItemCounts = r.counts
-	rep.ExecutionCounts = r.counts
+	rep.ExecutionCounts = r.execCounts
 	switch {
 	case r.aborted:
 		rep.Status, rep.Error, rep.Cause = StatusAborted, ErrAborted, "The map run was stopped before it finished."
-	case r.readErr != nil:
-		rep.Status, rep.Error, rep.Cause = StatusFailed, ErrItemReaderFailed, r.readErr.Cause
+	case r.runErr != nil:
+		rep.Status, rep.Error, rep.Cause = StatusFailed, r.runErr.Error, r.runErr.Cause
 	case r.failure != nil:
 		rep.Status, rep.Error, rep.Cause = StatusFailed, r.failure.Error, r.failure.Cause
 	case r.writeErr != nil:

@@ -13,9 +13,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wasmap/wasmap/runner/internal/batcher"
 	"github.com/wasmap/wasmap/runner/internal/execenv"
 	"github.com/wasmap/wasmap/runner/internal/itemreader"
 	"github.com/wasmap/wasmap/runner/internal/resultwriter"
+	"github.com/wasmap/wasmap/runner/internal/selector"
 )
 
 // Options are the run's connections to its caller. The zero value is valid.
@@ -90,24 +92,29 @@ type mapRun struct {
 	totalKnown             atomic.Bool
 	read                   atomic.Int64
 
-	mu       sync.Mutex // guards counts, failure
-	counts   Counts
-	failure  *Report // Error and Cause once the run has failed
-	aborted  bool
-	readErr  *itemreader.ReaderError
-	spool    *os.File
-	spoolW   *bufio.Writer
-	spoolN   int64
-	writer   *resultwriter.Writer
-	logs     *logStreams
-	logDir   string
-	writeErr error
+	mu         sync.Mutex // guards counts, failure
+	counts     Counts     // items
+	execCounts Counts     // child executions: differ from counts with an ItemBatcher
+	failure    *Report    // Error and Cause once the run has failed
+	aborted    bool
+	runErr     *Report // the run's own failure (reader, selector), Error and Cause
+	selector   *selector.Bound
+	batch      *batcher.Config
+	spool      *os.File
+	spoolW     *bufio.Writer
+	spoolN     int64
+	writer     *resultwriter.Writer
+	logs       *logStreams
+	logDir     string
+	writeErr   error
 }
 
 // entry is one item's way through the collector: a task that ran, an item the reader could not
 // parse, or an item that never started.
 type entry struct {
-	index   int64
+	seq     int64 // position in the output
+	first   int64 // index of the (first) item
+	items   int64 // number of items: 1, or a batch's size
 	task    *execenv.Task
 	input   []byte
 	name    string
@@ -168,6 +175,18 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	}
 	defer reader.Close()
 
+	if len(r.job.ItemSelector) > 0 {
+		sel, err := selector.Compile(r.job.ItemSelector)
+		if err == nil {
+			r.selector, err = sel.Bind(r.job.Input)
+		}
+		if err != nil {
+			return r.failedBeforeStart(ErrRuntime, err.Error()), nil
+		}
+	}
+	if b := r.job.ItemBatcher; b != nil {
+		r.batch = &batcher.Config{MaxItemsPerBatch: b.MaxItemsPerBatch, MaxInputBytesPerBatch: b.MaxInputBytesPerBatch, BatchInput: b.BatchInput}
+	}
 	if err := r.openOutputs(); err != nil {
 		return r.failedBeforeStart(ErrResultWriterFailed, err.Error()), nil
 	}
@@ -198,10 +217,19 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// dispatch reads items and hands them to environments until the source ends or the run stops.
-// Items it does not start go to the collector as PENDING.
+// dispatch reads items, applies the ItemSelector and the ItemBatcher, and hands the child
+// inputs to environments until the source ends or the run stops. What it does not start goes to
+// the collector as PENDING.
 func (r *mapRun) dispatch(ctx context.Context, reader itemreader.Reader, wg *sync.WaitGroup) {
-	stopping := false
+	d := &dispatcher{r: r, ctx: ctx, wg: wg}
+	var bt *batcher.Batcher
+	if r.batch != nil {
+		var err error
+		bt, err = batcher.New(*r.batch, d.batch)
+		if err != nil { // validated in normalize
+			panic(err)
+		}
+	}
 	for {
 		it, err := reader.Next()
 		if err == io.EOF {
@@ -213,54 +241,130 @@ func (r *mapRun) dispatch(ctx context.Context, reader itemreader.Reader, wg *syn
 			if errors.As(err, &re) {
 				cause = re.Cause
 			}
-			r.mu.Lock()
-			r.readErr = &itemreader.ReaderError{Cause: cause}
-			r.mu.Unlock()
-			r.halt()
+			r.fail(ErrItemReaderFailed, cause)
 			break
 		}
 		r.read.Add(1)
-		e := &entry{index: it.Index, input: it.Value, name: uuid.NewString()}
-		if !stopping && r.halted(ctx) {
-			stopping = true
-		}
-		if !stopping {
-			select {
-			case <-r.stop:
-				stopping = true
-			case <-ctx.Done():
-				r.halt()
-				stopping = true
-			case r.window <- struct{}{}:
-				e.window = true
-			}
-		}
-		if stopping {
-			e.pending = true
-			r.account(e)
-			r.results <- e
+		if d.stopping || r.halted(ctx) {
+			d.stopping = true
+			d.pending(it.Index, 1, it.Value)
 			continue
 		}
 		if it.Err != nil {
-			e.err = &execenv.Error{Type: ErrItemReaderFailed, Cause: it.Err.Error()}
-			r.account(e)
-			r.results <- e
+			d.failed(it.Index, it.Value, &execenv.Error{Type: ErrItemReaderFailed, Cause: it.Err.Error()})
 			continue
 		}
-		t := &execenv.Task{Index: it.Index, Event: it.Value, Ref: e}
-		e.task = t
-		if !r.send(ctx, t, wg) {
-			stopping = true
-			e.task = nil
-			e.pending = true
-			e.window = false
-			<-r.window
-			r.account(e)
-			r.results <- e
+		input := it.Value
+		if r.selector != nil {
+			if input, err = r.selector.Apply(it.Index, it.Value); err != nil {
+				// A path that matches nothing is States.Runtime: terminal for the Map state.
+				r.fail(ErrRuntime, "An error occurred while executing the state '"+r.job.Label+"'. "+err.Error())
+				d.stopping = true
+				d.pending(it.Index, 1, it.Value)
+				continue
+			}
+		}
+		if bt == nil {
+			d.submit(&entry{first: it.Index, items: 1, input: input})
 			continue
 		}
-		r.started.Add(1)
+		if err := bt.Add(input); err != nil {
+			var dl *batcher.DataLimitError
+			if errors.As(err, &dl) {
+				d.failed(it.Index, input, &execenv.Error{Type: dl.Name(), Cause: dl.Error()})
+				continue
+			}
+			r.fail(ErrRuntime, err.Error())
+			d.stopping = true
+		}
 	}
+	if bt != nil {
+		bt.Close()
+	}
+}
+
+// dispatcher is dispatch's state: entries are numbered in the order they are made, which is the
+// order of the output.
+type dispatcher struct {
+	r        *mapRun
+	ctx      context.Context
+	wg       *sync.WaitGroup
+	seq      int64
+	stopping bool
+}
+
+// batch receives the ItemBatcher's batches.
+func (d *dispatcher) batch(b batcher.Batch) error {
+	if d.stopping || d.r.halted(d.ctx) {
+		d.stopping = true
+		d.pending(b.FirstIndex, b.Count, b.Input)
+		return nil
+	}
+	d.submit(&entry{first: b.FirstIndex, items: b.Count, input: b.Input})
+	return nil
+}
+
+func (d *dispatcher) next(e *entry) *entry {
+	e.seq = d.seq
+	d.seq++
+	e.name = uuid.NewString()
+	return e
+}
+
+// pending records child inputs that never start.
+func (d *dispatcher) pending(first, items int64, input []byte) {
+	e := d.next(&entry{first: first, items: items, input: input, pending: true})
+	d.r.account(e)
+	d.r.results <- e
+}
+
+// failed records an item that fails before any invocation (it could not be read, or is too big).
+func (d *dispatcher) failed(index int64, input []byte, err *execenv.Error) {
+	e := d.next(&entry{first: index, items: 1, input: input, err: err})
+	d.r.account(e)
+	d.r.results <- e
+}
+
+// submit starts a child execution, or records it PENDING when the run stops first.
+func (d *dispatcher) submit(e *entry) {
+	r := d.r
+	d.next(e)
+	if !d.stopping {
+		select {
+		case <-r.stop:
+			d.stopping = true
+		case <-d.ctx.Done():
+			r.halt()
+			d.stopping = true
+		case r.window <- struct{}{}:
+			e.window = true
+		}
+	}
+	if !d.stopping {
+		t := &execenv.Task{Index: e.first, Event: e.input, Ref: e}
+		e.task = t
+		if r.send(d.ctx, t, d.wg) {
+			r.started.Add(1)
+			return
+		}
+		d.stopping = true
+		e.task = nil
+		e.window = false
+		<-r.window
+	}
+	e.pending = true
+	r.account(e)
+	r.results <- e
+}
+
+// fail records the run's first failure of its own (not an item's) and stops dispatch.
+func (r *mapRun) fail(name, cause string) {
+	r.mu.Lock()
+	if r.runErr == nil {
+		r.runErr = &Report{Error: name, Cause: cause}
+	}
+	r.mu.Unlock()
+	r.halt()
 }
 
 // send gives t to an environment, starting a new one when none is free and the limit allows.
@@ -373,7 +477,7 @@ func (r *mapRun) collect() {
 	next := int64(0)
 	held := map[int64]*entry{}
 	for e := range r.results {
-		held[e.index] = e
+		held[e.seq] = e
 		for {
 			h, ok := held[next]
 			if !ok {
@@ -402,20 +506,26 @@ func (r *mapRun) collect() {
 func (r *mapRun) account(e *entry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.counts.Total++
-	switch {
-	case e.pending:
-		r.counts.Pending++
-		return
-	case e.task != nil && e.task.Err == nil:
-		r.counts.Succeeded++
-	case e.task != nil && e.task.Err.Aborted:
-		r.counts.Aborted++
-	default:
-		r.counts.Failed++
+	add := func(c *Counts, n int64) {
+		c.Total += n
+		switch {
+		case e.pending:
+			c.Pending += n
+			return
+		case e.task != nil && e.task.Err == nil:
+			c.Succeeded += n
+		case e.task != nil && e.task.Err.Aborted:
+			c.Aborted += n
+		default:
+			c.Failed += n
+		}
+		c.ResultsWritten += n
 	}
-	r.counts.ResultsWritten++
-	r.checkTolerance()
+	add(&r.counts, e.items)
+	add(&r.execCounts, 1)
+	if !e.pending {
+		r.checkTolerance()
+	}
 }
 
 // checkTolerance fails the run when failed items exceed the tolerated count or percentage.

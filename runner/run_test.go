@@ -388,3 +388,66 @@ func TestLogStreams(t *testing.T) {
 		t.Errorf("the function's output is not in its stream:\n%s", b)
 	}
 }
+
+func TestItemSelector(t *testing.T) {
+	items := writeItems(t, `{"n":1}`, `{"n":2}`)
+	j := job(t, items)
+	j.MaxConcurrency = 1
+	j.Input = json.RawMessage(`{"bucket":"b1","cfg":{"mode":"fast"}}`)
+	j.ItemSelector = json.RawMessage(`{"op":"echo","value":{"fromInput.$":"$","mode.$":"$.cfg.mode","index.$":"$$.Map.Item.Index","n.$":"$$.Map.Item.Value.n","literal":"$bucket"}}`)
+	rep, out := run(t, j)
+	if rep.Status != runner.StatusSucceeded {
+		t.Fatalf("%s: %s", rep.Error, rep.Cause)
+	}
+	want := `[{"fromInput":{"bucket":"b1","cfg":{"mode":"fast"}},"mode":"fast","index":0,"n":1,"literal":"$bucket"},` +
+		`{"fromInput":{"bucket":"b1","cfg":{"mode":"fast"}},"mode":"fast","index":1,"n":2,"literal":"$bucket"}]`
+	if strings.TrimSpace(out) != want {
+		t.Errorf("got  %s\nwant %s", strings.TrimSpace(out), want)
+	}
+}
+
+func TestItemSelectorPathMissingFailsTheRun(t *testing.T) {
+	j := job(t, writeItems(t, `{"n":1}`, `{"n":2}`))
+	j.ItemSelector = json.RawMessage(`{"op":"echo","value.$":"$.nothere"}`)
+	rep, _ := run(t, j)
+	if rep.Status != runner.StatusFailed || rep.Error != runner.ErrRuntime || !strings.Contains(rep.Cause, "$.nothere") {
+		t.Errorf("report %s %s %q", rep.Status, rep.Error, rep.Cause)
+	}
+	if rep.ItemCounts.Pending != 2 {
+		t.Errorf("counts %+v: no item started", rep.ItemCounts)
+	}
+}
+
+func TestItemBatcher(t *testing.T) {
+	items := writeItems(t, `{"n":0}`, `{"n":1}`, `{"n":2}`, `{"n":3}`, `{"n":4}`)
+	j := job(t, items)
+	j.Function.Path = guesttest.Build(t, "samples/uppercase") // returns objects without top-level strings unchanged
+	j.ItemBatcher = &runner.ItemBatcher{MaxItemsPerBatch: 2, BatchInput: json.RawMessage(`{"k":1}`)}
+	rep, out := run(t, j)
+	if rep.Status != runner.StatusSucceeded {
+		t.Fatalf("%s: %s", rep.Error, rep.Cause)
+	}
+	want := `[{"BatchInput":{"k":1},"Items":[{"n":0},{"n":1}]},{"BatchInput":{"k":1},"Items":[{"n":2},{"n":3}]},{"BatchInput":{"k":1},"Items":[{"n":4}]}]`
+	if strings.TrimSpace(out) != want {
+		t.Errorf("got  %s\nwant %s", strings.TrimSpace(out), want)
+	}
+	if rep.ItemCounts.Total != 5 || rep.ExecutionCounts.Total != 3 || rep.ItemCounts.Succeeded != 5 || rep.ExecutionCounts.Succeeded != 3 {
+		t.Errorf("itemCounts %+v executionCounts %+v", rep.ItemCounts, rep.ExecutionCounts)
+	}
+}
+
+func TestBatchFailuresCountItems(t *testing.T) {
+	items := writeItems(t, `{"n":0}`, `{"n":1}`, `{"n":2}`, `{"n":3}`, `{"n":4}`)
+	j := job(t, items) // the test guest fails every batch: {"Items":…} has no op
+	j.MaxConcurrency = 1
+	j.ItemBatcher = &runner.ItemBatcher{MaxItemsPerBatch: 2}
+	three := int64(3)
+	j.ToleratedFailureCount = &three
+	rep, _ := run(t, j)
+	if rep.Status != runner.StatusFailed || rep.Error != runner.ErrExceedToleratedFailureThreshold {
+		t.Fatalf("status %s %s: two failed batches hold 4 items, over the 3 tolerated", rep.Status, rep.Error)
+	}
+	if rep.ItemCounts.Failed != 4 || rep.ExecutionCounts.Failed != 2 || rep.ItemCounts.Pending != 1 {
+		t.Errorf("itemCounts %+v executionCounts %+v", rep.ItemCounts, rep.ExecutionCounts)
+	}
+}

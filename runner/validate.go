@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,7 +10,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/wasmap/wasmap/runner/internal/batcher"
 	"github.com/wasmap/wasmap/runner/internal/execenv"
+	"github.com/wasmap/wasmap/runner/internal/selector"
 )
 
 // MaxConcurrencyLimit is the most environments a run may ask for (Step Functions' 10,000).
@@ -68,6 +72,25 @@ func (j *Job) normalize() error {
 	}
 	if rc.MaxItems < 0 {
 		return invalid("ItemReader.ReaderConfig.MaxItems", "must be 0 (all items) or more, got %d", rc.MaxItems)
+	}
+	if len(j.Input) == 0 {
+		j.Input = json.RawMessage("{}")
+	} else if !json.Valid(j.Input) {
+		return invalid("Input", "is not JSON")
+	}
+	if len(j.ItemSelector) > 0 {
+		if _, err := selector.Compile(j.ItemSelector); err != nil {
+			var ce *selector.CompileError
+			if errors.As(err, &ce) {
+				return &ValidationError{Field: ce.Location, Reason: ce.Reason}
+			}
+			return invalid("ItemSelector", "%v", err)
+		}
+	}
+	if b := j.ItemBatcher; b != nil {
+		if err := (batcher.Config{MaxItemsPerBatch: b.MaxItemsPerBatch, MaxInputBytesPerBatch: b.MaxInputBytesPerBatch, BatchInput: b.BatchInput}).Validate(); err != nil {
+			return invalid("ItemBatcher", "%v", err)
+		}
 	}
 	if j.MaxConcurrency < 0 || j.MaxConcurrency > MaxConcurrencyLimit {
 		return invalid("MaxConcurrency", "must be between 0 and %d, got %d", MaxConcurrencyLimit, j.MaxConcurrency)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -123,6 +124,12 @@ Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
 			&cli.StringFlag{Name: "csv-headers", Usage: "the CSV column `NAMES`, comma-separated, when the file has no header row (CSVHeaderLocation GIVEN)"},
 			&cli.StringFlag{Name: "csv-delimiter", Usage: "CSV `DELIMITER`: comma, pipe, semicolon, space or tab (default: comma)"},
 			&cli.StringFlag{Name: "prefix", Usage: "with a folder as --items, only the files whose paths start with `PREFIX`"},
+			&cli.StringFlag{Name: "input", Usage: "the Map state's input, `JSON` that ItemSelector paths starting with $ read (default: {})"},
+			&cli.StringFlag{Name: "input-file", Usage: "read the Map state's input from `FILE`", TakesFile: true},
+			&cli.StringFlag{Name: "item-selector", Usage: "ItemSelector `JSON`: builds each child input; keys ending in .$ are paths into the input ($...) or the context ($$.Map.Item.Index, $$.Map.Item.Value)"},
+			&cli.Int64Flag{Name: "max-items-per-batch", Usage: "ItemBatcher: at most `N` items per child input {\"Items\":[...]}", HideDefault: true},
+			&cli.Int64Flag{Name: "max-input-bytes-per-batch", Usage: "ItemBatcher: at most `BYTES` per child input", HideDefault: true},
+			&cli.StringFlag{Name: "batch-input", Usage: "ItemBatcher: `JSON` added to every batch as BatchInput"},
 			&cli.Int64Flag{Name: "max-items", Usage: "read at most `N` items; 0 reads all (ItemReader.ReaderConfig.MaxItems)", HideDefault: true},
 			&cli.IntFlag{Name: "max-concurrency", Aliases: []string{"c"}, Usage: "at most `N` execution environments at once, 1-10000 (default: the number of CPUs)", HideDefault: true},
 			&cli.Int64Flag{Name: "tolerated-failure-count", Usage: "the map run fails when more than `N` items fail"},
@@ -192,6 +199,28 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 	}
 	if job.ItemReader.Source == "" {
 		return job, errors.New("--items is required: a JSON or JSON Lines file of items")
+	}
+	if in, file := cmd.String("input"), cmd.String("input-file"); in != "" || file != "" {
+		if in != "" && file != "" {
+			return job, errors.New("give --input or --input-file, not both")
+		}
+		if file != "" {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return job, fmt.Errorf("--input-file: %w", err)
+			}
+			in = string(b)
+		}
+		job.Input = json.RawMessage(in)
+	}
+	if sel := cmd.String("item-selector"); sel != "" {
+		job.ItemSelector = json.RawMessage(sel)
+	}
+	if n, b, in := cmd.Int64("max-items-per-batch"), cmd.Int64("max-input-bytes-per-batch"), cmd.String("batch-input"); n != 0 || b != 0 || in != "" {
+		job.ItemBatcher = &runner.ItemBatcher{MaxItemsPerBatch: n, MaxInputBytesPerBatch: b}
+		if in != "" {
+			job.ItemBatcher.BatchInput = json.RawMessage(in)
+		}
 	}
 	if h := cmd.String("csv-headers"); h != "" {
 		job.ItemReader.ReaderConfig.CSVHeaderLocation = "GIVEN"

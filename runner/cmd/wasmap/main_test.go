@@ -346,3 +346,21 @@ func TestCSVAndFolderSources(t *testing.T) {
 		t.Errorf("--prefix b/: %s", stdout)
 	}
 }
+
+func TestSelectorAndBatcherFlags(t *testing.T) {
+	wasm, items := sample(t)
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", items, "--max-items", "3", "--progress", "none",
+		"--input", `{"run":"r1"}`, "--item-selector", `{"who.$":"$$.Map.Item.Value.name","idx.$":"$$.Map.Item.Index","run.$":"$.run"}`)
+	if code != 0 || !strings.HasPrefix(stdout, `[{"who":"JOHN RITCHIE","idx":0,"run":"R1"},`) {
+		t.Errorf("selector: exit %d, %s %s", code, stdout, stderr)
+	}
+	stdout, _, code = wasmap(t, "run", "-f", wasm, "-i", items, "--max-items", "5", "--max-items-per-batch", "2", "--progress", "none")
+	var batches []struct{ Items []json.RawMessage }
+	if code != 0 || json.Unmarshal([]byte(stdout), &batches) != nil || len(batches) != 3 || len(batches[2].Items) != 1 {
+		t.Errorf("batcher: exit %d, %s", code, stdout)
+	}
+	_, stderr, code = wasmap(t, "run", "-f", wasm, "-i", items, "--item-selector", `{"a":{"who.$":"$$.Map.Item.Value[?"}}`)
+	if code != 2 || !strings.Contains(stderr, "ItemSelector.a.who.$") {
+		t.Errorf("bad selector: exit %d, %s", code, stderr)
+	}
+}
