@@ -83,10 +83,24 @@ type ItemBatcher struct {
 	BatchInput            json.RawMessage `json:"BatchInput,omitempty"`
 }
 
-// ResultWriter exports the map run's results.
+// ResultWriter exports the map run's results, formats the state output, or both: Dir alone
+// exports with Transformation NONE; WriterConfig alone formats the state output; both export
+// with that format. An empty ResultWriter is invalid, as in Step Functions.
 type ResultWriter struct {
 	// Dir is the local folder; the run writes Dir/<map-run-id>/manifest.json and its files.
-	Dir string `json:"Dir"`
+	Dir string `json:"Dir,omitempty"`
+	// WriterConfig formats the results.
+	WriterConfig *WriterConfig `json:"WriterConfig,omitempty"`
+}
+
+// WriterConfig is ResultWriter.WriterConfig.
+type WriterConfig struct {
+	// OutputType is JSON (each result file a JSON array) or JSONL (a record per line).
+	OutputType string `json:"OutputType,omitempty"`
+	// Transformation is NONE (records with the output and the execution's metadata), COMPACT
+	// (the outputs alone) or FLATTEN (the outputs, an array output contributing its elements).
+	// Default: NONE when exporting, COMPACT otherwise. Failed children are always NONE-shaped.
+	Transformation string `json:"Transformation,omitempty"`
 }
 
 // Function is the function module and the limits of its execution environments.

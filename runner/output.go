@@ -22,6 +22,19 @@ func (r *mapRun) openOutputs() error {
 	if logDir == "" && r.job.ResultWriter != nil {
 		logDir = r.job.ResultWriter.Dir
 	}
+	r.transform = "COMPACT"
+	var outputType string
+	if rw := r.job.ResultWriter; rw != nil {
+		if rw.Dir != "" {
+			r.transform = "NONE"
+		}
+		if wc := rw.WriterConfig; wc != nil {
+			outputType = wc.OutputType
+			if wc.Transformation != "" {
+				r.transform = wc.Transformation
+			}
+		}
+	}
 	if logDir != "" {
 		abs, err := filepath.Abs(filepath.Join(logDir, r.id, "logs"))
 		if err != nil {
@@ -30,12 +43,13 @@ func (r *mapRun) openOutputs() error {
 		r.logs = newLogStreams(abs, r.job.Function.MemoryMB)
 		r.logDir = abs
 	}
-	if rw := r.job.ResultWriter; rw != nil {
+	if rw := r.job.ResultWriter; rw != nil && rw.Dir != "" {
 		dir, err := filepath.Abs(rw.Dir)
 		if err != nil {
 			return err
 		}
-		w, err := resultwriter.New(resultwriter.Config{Dir: dir, MapRunID: r.id, MapRunArn: r.arn})
+		w, err := resultwriter.New(resultwriter.Config{Dir: dir, MapRunID: r.id, MapRunArn: r.arn,
+			OutputType: outputType, Transformation: r.transform})
 		if err != nil {
 			return fmt.Errorf("results folder %s: %w", rw.Dir, err)
 		}
@@ -111,16 +125,31 @@ func (r *mapRun) emit(e *entry) {
 	if e.pending {
 		return
 	}
+	succeeded := e.task != nil && e.task.Err == nil
+	switch {
+	case succeeded && r.transform == "COMPACT":
+		r.spoolElem(e.task.Output)
+	case succeeded && r.transform == "FLATTEN":
+		var elems []json.RawMessage
+		if json.Unmarshal(e.task.Output, &elems) != nil { // not an array: the output itself
+			r.spoolElem(e.task.Output)
+			return
+		}
+		for _, el := range elems {
+			r.spoolElem(el)
+		}
+	default: // NONE, and failed children within tolerance, which are always NONE-shaped
+		b, _ := json.Marshal(r.record(e))
+		r.spoolElem(b)
+	}
+}
+
+// spoolElem appends one element to the state output array.
+func (r *mapRun) spoolElem(b []byte) {
 	if r.spoolN > 0 {
 		r.spoolW.WriteByte(',')
 	}
 	r.spoolN++
-	if e.task != nil && e.task.Err == nil {
-		r.spoolW.Write(e.task.Output)
-		return
-	}
-	// A failed child within tolerance appears as Transformation NONE would show it.
-	b, _ := json.Marshal(r.record(e))
 	r.spoolW.Write(b)
 }
 

@@ -104,6 +104,7 @@ type mapRun struct {
 	spoolW     *bufio.Writer
 	spoolN     int64
 	writer     *resultwriter.Writer
+	transform  string // the state output's Transformation
 	logs       *logStreams
 	logDir     string
 	writeErr   error

@@ -451,3 +451,52 @@ func TestBatchFailuresCountItems(t *testing.T) {
 		t.Errorf("itemCounts %+v executionCounts %+v", rep.ItemCounts, rep.ExecutionCounts)
 	}
 }
+
+func TestWriterConfig(t *testing.T) {
+	items := []string{`{"op":"echo","value":[1,2]}`, `{"op":"echo","value":3}`, `{"op":"echo","value":[]}`}
+	cases := []struct {
+		name, transform, want string
+	}{
+		{"default without export is COMPACT", "", `[[1,2],3,[]]`},
+		{"COMPACT", "COMPACT", `[[1,2],3,[]]`},
+		{"FLATTEN spreads array outputs", "FLATTEN", `[1,2,3]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			j := job(t, writeItems(t, items...))
+			j.ResultWriter = &runner.ResultWriter{WriterConfig: &runner.WriterConfig{OutputType: "JSON", Transformation: c.transform}}
+			rep, out := run(t, j)
+			if rep.Status != runner.StatusSucceeded || strings.TrimSpace(out) != c.want {
+				t.Errorf("%s: got %s, want %s", rep.Status, strings.TrimSpace(out), c.want)
+			}
+		})
+	}
+	t.Run("NONE gives records", func(t *testing.T) {
+		j := job(t, writeItems(t, items...))
+		j.ResultWriter = &runner.ResultWriter{WriterConfig: &runner.WriterConfig{OutputType: "JSON", Transformation: "NONE"}}
+		_, out := run(t, j)
+		var recs []map[string]any
+		if err := json.Unmarshal([]byte(out), &recs); err != nil || len(recs) != 3 || recs[1]["Output"] != "3" || recs[1]["Status"] != "SUCCEEDED" {
+			t.Errorf("%s", out)
+		}
+	})
+	t.Run("export COMPACT as JSONL", func(t *testing.T) {
+		j := job(t, writeItems(t, items...))
+		dir := t.TempDir()
+		j.ResultWriter = &runner.ResultWriter{Dir: dir, WriterConfig: &runner.WriterConfig{OutputType: "JSONL", Transformation: "COMPACT"}}
+		rep, _ := run(t, j)
+		b, err := os.ReadFile(filepath.Join(dir, rep.MapRunID, "SUCCEEDED_0.json"))
+		if err != nil || strings.TrimSpace(string(b)) != "[1,2]\n3\n[]" {
+			t.Errorf("SUCCEEDED_0.json %q %v", b, err)
+		}
+	})
+	t.Run("empty ResultWriter is invalid", func(t *testing.T) {
+		j := job(t, writeItems(t, items...))
+		j.ResultWriter = &runner.ResultWriter{}
+		_, err := runner.Run(context.Background(), j, runner.Options{})
+		var ve *runner.ValidationError
+		if !asValidation(err, &ve) || ve.Field != "ResultWriter" {
+			t.Errorf("err %v", err)
+		}
+	})
+}

@@ -104,8 +104,24 @@ func (j *Job) normalize() error {
 	if p := j.ToleratedFailurePercentage; p != nil && (*p < 0 || *p > 100) {
 		return invalid("ToleratedFailurePercentage", "must be between 0 and 100, got %g", *p)
 	}
-	if j.ResultWriter != nil && j.ResultWriter.Dir == "" {
-		return invalid("ResultWriter.Dir", "no results folder given")
+	if rw := j.ResultWriter; rw != nil {
+		if rw.Dir == "" && rw.WriterConfig == nil {
+			return invalid("ResultWriter", "an empty ResultWriter is invalid: give a folder, a WriterConfig, or both")
+		}
+		if wc := rw.WriterConfig; wc != nil {
+			wc.OutputType = strings.ToUpper(wc.OutputType)
+			switch wc.OutputType {
+			case "", "JSON", "JSONL":
+			default:
+				return invalid("ResultWriter.WriterConfig.OutputType", "%q is not JSON or JSONL", wc.OutputType)
+			}
+			wc.Transformation = strings.ToUpper(wc.Transformation)
+			switch wc.Transformation {
+			case "", "NONE", "COMPACT", "FLATTEN":
+			default:
+				return invalid("ResultWriter.WriterConfig.Transformation", "%q is not NONE, COMPACT or FLATTEN", wc.Transformation)
+			}
+		}
 	}
 	f := &j.Function
 	if f.Path == "" {

@@ -135,6 +135,8 @@ Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
 			&cli.Int64Flag{Name: "tolerated-failure-count", Usage: "the map run fails when more than `N` items fail"},
 			&cli.FloatFlag{Name: "tolerated-failure-percentage", Usage: "the map run fails when more than `P` percent of the items fail (0-100)"},
 			&cli.StringFlag{Name: "results", Aliases: []string{"o"}, Usage: "export results to `DIR`/<map-run-id>/ in the ResultWriter layout", TakesFile: true},
+			&cli.StringFlag{Name: "transformation", Usage: "ResultWriter WriterConfig.Transformation: `T` is NONE (records with metadata), COMPACT (outputs) or FLATTEN (outputs, arrays spread); default NONE with --results, COMPACT without"},
+			&cli.StringFlag{Name: "output-type", Usage: "ResultWriter WriterConfig.OutputType of the result files: `TYPE` JSON (an array per file) or JSONL (a record per line)"},
 			&cli.StringFlag{Name: "logs", Usage: "keep each environment's log stream (START/END/REPORT and the function's output) under `DIR`/<map-run-id>/logs/ (default: with --results, its folder)", TakesFile: true},
 			&cli.DurationFlag{Name: "timeout", Aliases: []string{"t"}, Value: 3 * time.Second, Usage: "per-invocation `TIMEOUT` (Lambda's default is 3s, its maximum 900s)"},
 			&cli.DurationFlag{Name: "init-timeout", Value: 10 * time.Second, Usage: "`TIMEOUT` of an environment's INIT phase (Lambda's on-demand limit is 10s)"},
@@ -237,8 +239,11 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 		v := cmd.Float("tolerated-failure-percentage")
 		job.ToleratedFailurePercentage = &v
 	}
-	if d := cmd.String("results"); d != "" {
+	if d, tr, ot := cmd.String("results"), cmd.String("transformation"), cmd.String("output-type"); d != "" || tr != "" || ot != "" {
 		job.ResultWriter = &runner.ResultWriter{Dir: d}
+		if tr != "" || ot != "" {
+			job.ResultWriter.WriterConfig = &runner.WriterConfig{OutputType: ot, Transformation: tr}
+		}
 	}
 	for _, kv := range cmd.StringSlice("env") {
 		k, v, ok := strings.Cut(kv, "=")
