@@ -73,7 +73,7 @@ func isSDKFrame(function string) bool {
 	if !ok {
 		return false
 	}
-	for _, p := range []string{"reflectHandler.", "newTypedHandler[", "userHandler.", "decodeEvent", "(*invokeLoop).", "(*output)."} {
+	for _, p := range []string{"reflectHandler.", "directHandler.", "newTypedHandler[", "userHandler.", "decodeEvent", "(*invokeLoop).", "(*output)."} {
 		if strings.HasPrefix(name, p) {
 			return true
 		}

@@ -3,6 +3,7 @@ package lambda
 import (
 	"bytes"
 	"context"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,12 +72,24 @@ func newTypedHandler[TIn, TOut any](f func(context.Context, TIn) (TOut, error), 
 	if f == nil {
 		return &handler{opts: o, invoke: failingHandler(errors.New("handler is nil"))}
 	}
+	reuse := reusableEvent(reflect.TypeFor[TIn]())
 	return &handler{opts: o, invoke: func(ctx context.Context, payload []byte, out *output) error {
-		var in TIn
-		if err := decodeEvent(payload, &in, o); err != nil {
-			return err
+		in, _ := out.event.(*TIn)
+		if in == nil || !reuse {
+			in = new(TIn)
+			if reuse {
+				out.event = in
+			}
 		}
-		res, err := f(ctx, in)
+		err := decodeEvent(payload, in, o)
+		var res TOut
+		if err == nil {
+			res, err = f(ctx, *in)
+		}
+		if reuse {
+			var zero TIn
+			*in = zero // for the next event, and so as not to keep this one's data alive
+		}
 		if err != nil {
 			return err
 		}
@@ -130,25 +143,41 @@ func reflectHandler(f any, o *handlerOptions) invokeFunc {
 		return failingHandler(err)
 	}
 
+	if invoke := directHandler(fv); invoke != nil {
+		return invoke
+	}
+
 	var eventType reflect.Type
 	if n := ft.NumIn(); n == 2 || (n == 1 && !takesContext) {
 		eventType = ft.In(n - 1)
 	}
 	numOut := ft.NumOut()
+	reuse := eventType != nil && reusableEvent(eventType)
 	return func(ctx context.Context, payload []byte, out *output) error {
 		var argv [2]reflect.Value
 		args := argv[:0]
 		if takesContext {
 			args = append(args, contextValue(ctx))
 		}
+		var event reflect.Value
 		if eventType != nil {
-			event := reflect.New(eventType)
+			if reuse {
+				event = out.reflectEvent(eventType)
+			} else {
+				event = reflect.New(eventType)
+			}
 			if err := decodeEvent(payload, event.Interface(), o); err != nil {
+				if reuse {
+					event.Elem().SetZero()
+				}
 				return err
 			}
 			args = append(args, event.Elem())
 		}
 		results := fv.Call(args)
+		if reuse {
+			event.Elem().SetZero() // for the next event, and so as not to keep this one's data alive
+		}
 		if numOut > 0 {
 			if err, ok := results[numOut-1].Interface().(error); ok && err != nil {
 				return err
@@ -162,9 +191,71 @@ func reflectHandler(f any, o *handlerOptions) invokeFunc {
 	}
 }
 
-// contextValue is ctx as a reflect.Value of type context.Context (valid even for a nil ctx). It is
-// a function of its own so that only handlers taking a context pay for ctx escaping.
+// The signatures without an event or a result, which directHandler calls without reflection.
+var (
+	funcType         = reflect.TypeFor[func()]()
+	funcErrorType    = reflect.TypeFor[func() error]()
+	funcCtxType      = reflect.TypeFor[func(context.Context)]()
+	funcCtxErrorType = reflect.TypeFor[func(context.Context) error]()
+)
+
+// directHandler returns the invokeFunc of a valid handler that takes neither an event nor
+// returns a value, calling it as a func value: reflect.Value.Call costs about a microsecond in
+// wasm. It returns nil for any other handler, and for a nil function (which reflect reports in
+// its own words).
+func directHandler(fv reflect.Value) invokeFunc {
+	if fv.IsNil() {
+		return nil
+	}
+	switch ft := fv.Type(); {
+	case ft.ConvertibleTo(funcType):
+		f := fv.Convert(funcType).Interface().(func())
+		return func(_ context.Context, _ []byte, out *output) error {
+			f()
+			out.null()
+			return nil
+		}
+	case ft.ConvertibleTo(funcErrorType):
+		f := fv.Convert(funcErrorType).Interface().(func() error)
+		return func(_ context.Context, _ []byte, out *output) error {
+			if err := f(); err != nil {
+				return err
+			}
+			out.null()
+			return nil
+		}
+	case ft.ConvertibleTo(funcCtxType):
+		f := fv.Convert(funcCtxType).Interface().(func(context.Context))
+		return func(ctx context.Context, _ []byte, out *output) error {
+			f(ctx)
+			out.null()
+			return nil
+		}
+	case ft.ConvertibleTo(funcCtxErrorType):
+		f := fv.Convert(funcCtxErrorType).Interface().(func(context.Context) error)
+		return func(ctx context.Context, _ []byte, out *output) error {
+			if err := f(ctx); err != nil {
+				return err
+			}
+			out.null()
+			return nil
+		}
+	}
+	return nil
+}
+
+// contextValue is ctx as a reflect.Value of type context.Context (valid even for a nil ctx). The
+// invoke loop's context holds itself as a context.Context for this; any other ctx is moved to
+// the heap, in a function of its own so that only handlers taking a context pay for it.
 func contextValue(ctx context.Context) reflect.Value {
+	if c, ok := ctx.(*invokeCtx); ok && c.self == ctx {
+		return reflect.ValueOf(&c.self).Elem()
+	}
+	return boxContext(ctx)
+}
+
+// boxContext is contextValue for any ctx: it moves ctx to the heap.
+func boxContext(ctx context.Context) reflect.Value {
 	return reflect.ValueOf(&ctx).Elem()
 }
 
@@ -229,6 +320,33 @@ func decodeEvent(payload []byte, v any, o *handlerOptions) error {
 	return d.Decode(v)
 }
 
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// reusableEvent reports whether one variable of type t may hold the events of successive
+// invocations, zeroed before each: no code outside encoding/json can see its address. The handler
+// gets a copy of the value, and encoding/json fills anything t points to (a pointer, a slice, a
+// map, an interface) with new storage once the variable is zero; only an UnmarshalJSON or
+// UnmarshalText method of t or of a field stored in it could keep the address.
+func reusableEvent(t reflect.Type) bool {
+	if p := reflect.PointerTo(t); p.Implements(jsonUnmarshalerType) || p.Implements(textUnmarshalerType) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !reusableEvent(t.Field(i).Type) {
+				return false
+			}
+		}
+	case reflect.Array:
+		return reusableEvent(t.Elem())
+	}
+	return true
+}
+
 // output holds the response of an invocation. The invoke loop keeps one for the life of the
 // environment, so its buffer and encoder are reused.
 type output struct {
@@ -238,6 +356,21 @@ type output struct {
 	// limit caps what a raw io.Reader response may add to buf (0: no cap). A response over the
 	// host's limit fails anyway; the cap keeps an endless reader from exhausting memory.
 	limit int64
+	// event is the variable that the events are decoded into when reusableEvent allows: a *TIn
+	// (typed handlers) or a reflect.Value of a pointer (reflectEvent). It is zero between
+	// invocations: the handler that uses it zeroes it when the invocation is over (after a panic
+	// the invoke loop stops, and Handler.Invoke has an output per call).
+	event any
+}
+
+// reflectEvent returns a pointer to a zero variable of type t, the same one on every call.
+func (w *output) reflectEvent(t reflect.Type) reflect.Value {
+	if v, ok := w.event.(reflect.Value); ok && v.Type().Elem() == t {
+		return v
+	}
+	v := reflect.New(t)
+	w.event = v
+	return v
 }
 
 func newOutput(o *handlerOptions) *output {

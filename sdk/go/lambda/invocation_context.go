@@ -2,10 +2,12 @@ package lambda
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"unsafe"
 
 	"github.com/wasmap/wasmap/sdk/go/lambdacontext"
 )
@@ -37,12 +39,148 @@ type contextParser struct {
 // keys, escapes, a clientContext, white space in odd places) goes through encoding/json. Errors
 // have aws-lambda-go's messages.
 func (p *contextParser) parse(b []byte, ic *invocationContext) error {
+	return p.parseFor(b, ic, nil)
+}
+
+// contextText holds the bytes of the strings of one invocation's context that change every time:
+// the request id (a UUID as the host makes it) and the trace id (74 bytes from wasmap, more with
+// an X-Ray Lineage). It is part of the invocation's context object, which is allocated anyway;
+// in wasm, where an allocation costs a few hundred ns, that saves two. Its bytes are written
+// once, before the handler runs, and never again.
+type contextText struct {
+	requestID [36]byte
+	traceID   [96]byte
+}
+
+// parseFor is parse for the invoke loop: the request id and a changed trace id read by the
+// fastest path are copied into text when they fit, rather than into strings of their own.
+func (p *contextParser) parseFor(b []byte, ic *invocationContext, text *contextText) error {
+	if p.scanCanonical(b, ic, text) {
+		return nil
+	}
 	*ic = invocationContext{}
 	if p.scan(b, ic) {
 		return nil
 	}
 	*ic = invocationContext{}
 	return p.parseJSON(b, ic)
+}
+
+// The keys of the context JSON as the host writes it (ABI.md §3), with the punctuation around
+// them.
+const (
+	canonicalRequestID = `{"requestId":"`
+	canonicalDeadline  = `","deadlineMs":`
+	canonicalArn       = `,"invokedFunctionArn":"`
+	canonicalTraceID   = `","traceId":"`
+	canonicalEnd       = `"}`
+)
+
+// scanCanonical is the fastest path, for the context exactly as the host writes it: the four
+// keys in order, no white space, plain strings. It reports false, leaving ic unchanged, for
+// anything else. In wasm, where every byte and every call counts, it costs a fraction of scan.
+func (p *contextParser) scanCanonical(b []byte, ic *invocationContext, text *contextText) bool {
+	if !hasPrefixAt(b, 0, canonicalRequestID) {
+		return false
+	}
+	start := len(canonicalRequestID)
+	i := plainEnd(b, start)
+	requestID := b[start:i]
+	if !hasPrefixAt(b, i, canonicalDeadline) {
+		return false
+	}
+	deadline, i, ok := scanInt(b, i+len(canonicalDeadline))
+	if !ok || !hasPrefixAt(b, i, canonicalArn) {
+		return false
+	}
+	var idBuf, traceBuf []byte
+	if text != nil {
+		idBuf, traceBuf = text.requestID[:], text.traceID[:]
+	}
+	arn, i, ok := scanCanonicalString(b, i+len(canonicalArn), &p.arn, nil)
+	if !ok || !hasPrefixAt(b, i, canonicalTraceID) {
+		return false
+	}
+	traceID, i, ok := scanCanonicalString(b, i+len(canonicalTraceID), &p.traceID, traceBuf)
+	if !ok || i+len(canonicalEnd) != len(b) || !hasPrefixAt(b, i, canonicalEnd) {
+		return false
+	}
+	*ic = invocationContext{
+		requestID:          stringIn(requestID, idBuf),
+		deadlineMs:         deadline,
+		invokedFunctionArn: arn,
+		traceID:            traceID,
+	}
+	return true
+}
+
+// stringIn is string(b), in buf if b fits (buf is never written again).
+func stringIn(b, buf []byte) string {
+	if len(b) == 0 || len(b) > len(buf) {
+		return string(b)
+	}
+	return unsafe.String(&buf[0], copy(buf, b))
+}
+
+// hasPrefixAt reports whether b[i:] starts with prefix.
+func hasPrefixAt(b []byte, i int, prefix string) bool {
+	return equalAt(b, i, unsafe.Slice(unsafe.StringData(prefix), len(prefix)))
+}
+
+// scanCanonicalString reads plain string contents at b[i] up to the closing quote (not
+// consumed). It returns *last when they are the same (no allocation); otherwise they become
+// *last, in buf if they fit.
+func scanCanonicalString(b []byte, i int, last *string, buf []byte) (string, int, bool) {
+	if n := len(*last); i+n < len(b) && b[i+n] == '"' && equalAt(b, i, unsafe.Slice(unsafe.StringData(*last), n)) {
+		return *last, i + n, true
+	}
+	start := i
+	if i = plainEnd(b, i); i >= len(b) || b[i] != '"' {
+		return "", i, false
+	}
+	*last = stringIn(b[start:i], buf)
+	return *last, i, true
+}
+
+// plainEnd returns the index of the first byte at or after b[i] that is not plain (len(b) if
+// none). It tests eight bytes at a time: a byte at a time costs several nanoseconds in wasm.
+func plainEnd(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (ones * '"')
+		s := x ^ (ones * '\\')
+		// A byte >= 0x80, < 0x20, '"' or '\\' sets its high bit in bad (the usual "has a zero
+		// byte" and "has a byte less than n" tests; the latter is exact for bytes < 0x80).
+		if bad := x | ((x - ones*0x20) &^ x) | ((q - ones) &^ q) | ((s - ones) &^ s); bad&highs != 0 {
+			break
+		}
+	}
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// equalAt reports whether b[i:] starts with s, comparing eight bytes at a time (memequal goes a
+// byte at a time in wasm). s is only read.
+func equalAt(b []byte, i int, s []byte) bool {
+	if i < 0 || i > len(b) || len(b)-i < len(s) {
+		return false
+	}
+	b = b[i : i+len(s)]
+	for len(s) >= 8 {
+		if binary.LittleEndian.Uint64(b) != binary.LittleEndian.Uint64(s) {
+			return false
+		}
+		b, s = b[8:], s[8:]
+	}
+	for j := range s {
+		if b[j] != s[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // scan is the fast path. It reports false, leaving ic partly filled, for anything it does not
@@ -118,6 +256,19 @@ func intern(last *string, s []byte) string {
 		*last = string(s)
 	}
 	return *last
+}
+
+// internDecoded is intern for a string that encoding/json decoded. It becomes the last value only
+// if it is plain: the fast paths compare raw JSON bytes with the last value, which an escaped
+// string would match wrongly (the value a"b against the invalid JSON "a"b").
+func internDecoded(last *string, s string) string {
+	if s == *last {
+		return *last
+	}
+	if plainEnd(unsafe.Slice(unsafe.StringData(s), len(s)), 0) == len(s) {
+		*last = s
+	}
+	return s
 }
 
 func skipSpace(b []byte, i int) int {
@@ -216,8 +367,8 @@ func (p *contextParser) parseJSON(b []byte, ic *invocationContext) error {
 	*ic = invocationContext{
 		requestID:          c.RequestID,
 		deadlineMs:         ms,
-		invokedFunctionArn: intern(&p.arn, []byte(c.InvokedFunctionArn)),
-		traceID:            intern(&p.traceID, []byte(c.TraceID)),
+		invokedFunctionArn: internDecoded(&p.arn, c.InvokedFunctionArn),
+		traceID:            internDecoded(&p.traceID, c.TraceID),
 		clientContext:      nonNull(c.ClientContext),
 		cognitoIdentity:    nonNull(c.CognitoIdentity),
 		tenantID:           c.TenantID,

@@ -27,6 +27,11 @@ type invokeCtx struct {
 	deadline time.Time
 	lc       lambdacontext.LambdaContext
 	traceID  string
+	// self is the context as a context.Context, for reflect to pass to a handler without
+	// allocating an interface of its own.
+	self context.Context
+	// text holds the bytes of lc.AwsRequestID and of traceID (see contextParser.parseFor).
+	text contextText
 
 	mu     sync.Mutex
 	inner  atomic.Pointer[context.Context] // the real deadline context, once Done was called

@@ -112,14 +112,13 @@ func roundUp(n int64) int64 { return (n + 4095) &^ 4095 }
 
 // invoke runs the handler on the event and context just read and posts the outcome.
 func (l *invokeLoop) invoke() error {
-	if err := l.parser.parse(l.context, &l.ic); err != nil {
+	ctx := &invokeCtx{base: l.h.opts.baseContext}
+	if err := l.parser.parseFor(l.context, &l.ic, &ctx.text); err != nil {
 		return l.postError(invokeError(err))
 	}
-	ctx := &invokeCtx{
-		base:     l.h.opts.baseContext,
-		deadline: time.UnixMilli(l.ic.deadlineMs),
-		traceID:  l.ic.traceID,
-	}
+	ctx.deadline = time.UnixMilli(l.ic.deadlineMs)
+	ctx.traceID = l.ic.traceID
+	ctx.self = ctx
 	if err := l.ic.fillLambdaContext(&ctx.lc); err != nil {
 		return l.postError(invokeError(err))
 	}
