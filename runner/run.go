@@ -90,6 +90,8 @@ type mapRun struct {
 	started, finishedTasks atomic.Int64
 	total                  atomic.Int64
 	totalKnown             atomic.Bool
+	needTotal              atomic.Bool   // a failure waits for the total (tolerated percentage)
+	counted                chan struct{} // closed when the counting pass ends
 	read                   atomic.Int64
 
 	mu         sync.Mutex // guards counts, failure
@@ -137,6 +139,7 @@ func newMapRun(job *Job, fn *execenv.Function, opts Options) *mapRun {
 		window:     make(chan struct{}, windowSize(job.MaxConcurrency)),
 		stop:       make(chan struct{}),
 		exited:     make(chan struct{}, 1),
+		counted:    make(chan struct{}),
 	}
 	return r
 }
@@ -282,6 +285,10 @@ func (r *mapRun) dispatch(ctx context.Context, reader itemreader.Reader, wg *syn
 	if bt != nil {
 		bt.Close()
 	}
+	// Without a count (it failed), the total is known now that the source has ended.
+	if !d.stopping {
+		r.knowTotal(r.read.Load())
+	}
 }
 
 // dispatcher is dispatch's state: entries are numbered in the order they are made, which is the
@@ -330,6 +337,10 @@ func (d *dispatcher) failed(index int64, input []byte, err *execenv.Error) {
 func (d *dispatcher) submit(e *entry) {
 	r := d.r
 	d.next(e)
+	r.awaitTotal(d.ctx)
+	if !d.stopping && r.halted(d.ctx) {
+		d.stopping = true
+	}
 	if !d.stopping {
 		select {
 		case <-r.stop:
@@ -440,6 +451,7 @@ func (r *mapRun) spawn(ctx context.Context, wg *sync.WaitGroup) {
 
 // accept lets a queued task start unless the run has stopped dispatching.
 func (r *mapRun) accept(*execenv.Task) bool {
+	r.awaitTotal(context.Background())
 	select {
 	case <-r.stop:
 		return false
@@ -548,6 +560,9 @@ func (r *mapRun) checkTolerance() {
 		if cnt != nil && failed > *cnt {
 			exceeded = true
 		}
+		if pct != nil && !r.totalKnown.Load() {
+			r.needTotal.Store(true)
+		}
 		if pct != nil && r.totalKnown.Load() {
 			if total := r.total.Load(); total > 0 && float64(failed)*100 > *pct*float64(total) {
 				exceeded = true
@@ -577,15 +592,38 @@ func (r *mapRun) thresholdCause(failed int64) string {
 // count runs the source's counting pass, so progress has an ETA and the tolerated percentage
 // can be applied before the reader reaches the end.
 func (r *mapRun) count(ctx context.Context) {
+	defer close(r.counted)
 	n, err := itemreader.Count(ctx, r.job.ItemReader.Source, r.readerConfig())
 	if err != nil {
 		return
 	}
+	r.knowTotal(n)
+}
+
+// knowTotal records the number of items and applies the tolerated percentage with it.
+func (r *mapRun) knowTotal(n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.totalKnown.Load() {
+		return
+	}
 	r.total.Store(n)
 	r.totalKnown.Store(true)
-	r.mu.Lock()
 	r.checkTolerance()
-	r.mu.Unlock()
+}
+
+// awaitTotal holds back the next child execution while a failure has happened, a tolerated
+// percentage is set, and the counting pass has not finished: whether the run must stop depends
+// on the total, and no item should start that Step Functions would have left PENDING.
+func (r *mapRun) awaitTotal(ctx context.Context) {
+	if !r.needTotal.Load() || r.totalKnown.Load() {
+		return
+	}
+	select {
+	case <-r.counted:
+	case <-ctx.Done():
+	case <-r.stop:
+	}
 }
 
 func (r *mapRun) readerConfig() itemreader.Config {
