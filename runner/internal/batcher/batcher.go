@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/wasmap/wasmap/runner/internal/jsonx"
 )
 
 // MaxPayloadBytes is the payload limit of a child execution's input: 256 KiB (ASL reference §13).
@@ -127,7 +129,7 @@ func (b *Batcher) Add(item json.RawMessage) error {
 	if b.count > 0 {
 		b.buf = append(b.buf, ',')
 	}
-	b.buf = appendCompact(b.buf, item)
+	b.buf = jsonx.AppendCompact(b.buf, item)
 	size := int64(len(b.buf) + len("]}"))
 	if size > b.maxBytes && b.count > 0 {
 		// The item does not fit: emit the batch without it and start a new one with it.
@@ -174,45 +176,4 @@ func (b *Batcher) flush() error {
 	b.buf = b.buf[:0]
 	b.count = 0
 	return b.emit(batch)
-}
-
-// appendCompact appends valid JSON src without its insignificant white space. Strings are
-// skipped with bytes.IndexByte, so text-heavy items are copied at memory speed.
-func appendCompact(dst, src []byte) []byte {
-	for len(src) > 0 {
-		// Outside strings: copy up to the next quote, dropping white space.
-		i := 0
-		for i < len(src) && src[i] != '"' {
-			if c := src[i]; c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-				dst = append(dst, src[:i]...)
-				src = src[i+1:]
-				i = 0
-				continue
-			}
-			i++
-		}
-		if i == len(src) {
-			return append(dst, src...)
-		}
-		// A string: find its closing quote, one not preceded by an odd number of backslashes.
-		j := i + 1
-		for {
-			k := bytes.IndexByte(src[j:], '"')
-			if k < 0 {
-				return append(dst, src...)
-			}
-			j += k
-			n := 0
-			for m := j - 1; m > i && src[m] == '\\'; m-- {
-				n++
-			}
-			j++
-			if n%2 == 0 {
-				break
-			}
-		}
-		dst = append(dst, src[:j]...)
-		src = src[j:]
-	}
-	return dst
 }

@@ -1,10 +1,11 @@
 package selector
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/wasmap/wasmap/runner/internal/jsonx"
 )
 
 // Bound is a Selector bound to one Map state input (and context): every "$…" path has been
@@ -203,12 +204,12 @@ func (b *Bound) append(dst []byte, n *node, it *itemState) ([]byte, error) {
 		return strconv.AppendInt(dst, it.index, 10), nil
 	case srcItem:
 		if len(fp.path.steps) == 0 {
-			return appendCompact(dst, it.raw), nil
+			return jsonx.AppendCompact(dst, it.raw), nil
 		}
 		if fp.path.definite && it.tree == nil {
 			// Fast path: walk the item's text; parse it only to report an error.
 			if v, ok := rawLookup(it.raw, fp.path.steps); ok {
-				return appendCompact(dst, v), nil
+				return jsonx.AppendCompact(dst, v), nil
 			}
 		}
 		t, err := it.itemTree()
@@ -228,45 +229,4 @@ func (b *Bound) append(dst []byte, n *node, it *itemState) ([]byte, error) {
 		return dst, err
 	}
 	return evaluate(dst, fp, c)
-}
-
-// appendCompact appends valid JSON src without its insignificant white space. Strings are
-// skipped with bytes.IndexByte, so text-heavy items are copied at memory speed.
-func appendCompact(dst, src []byte) []byte {
-	for len(src) > 0 {
-		// Outside strings: copy up to the next quote, dropping white space.
-		i := 0
-		for i < len(src) && src[i] != '"' {
-			if c := src[i]; c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-				dst = append(dst, src[:i]...)
-				src = src[i+1:]
-				i = 0
-				continue
-			}
-			i++
-		}
-		if i == len(src) {
-			return append(dst, src...)
-		}
-		// A string: find its closing quote, one not preceded by an odd number of backslashes.
-		j := i + 1
-		for {
-			k := bytes.IndexByte(src[j:], '"')
-			if k < 0 {
-				return append(dst, src...)
-			}
-			j += k
-			n := 0
-			for m := j - 1; m > i && src[m] == '\\'; m-- {
-				n++
-			}
-			j++
-			if n%2 == 0 {
-				break
-			}
-		}
-		dst = append(dst, src[:j]...)
-		src = src[j:]
-	}
-	return dst
 }
