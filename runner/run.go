@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,20 +72,47 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 }
 
 // mapRun is one execution of a Job.
+//
+// Environments pull their work: an environment that wants a task calls pull, which reads the
+// source, applies the ItemSelector and the ItemBatcher and returns the next child input; when the
+// task ends, the same goroutine accounts for it and, in item order, writes it out (deliver). No
+// goroutine sits between the source, the environments and the outputs, so a task costs no
+// hand-off between goroutines (which on a machine with few cores, or under gVisor, costs more
+// than the host's own work per item).
+//
+// Locks, always taken in this order: src (the source side), out (the ordered output), mu (the
+// counters and the run's outcome). None is held while a guest runs.
 type mapRun struct {
 	job  *Job
 	fn   *execenv.Function
 	opts Options
+	ctx  context.Context
+	wg   sync.WaitGroup
 
 	id, arn, smArn, execPrefix string
 	start                      time.Time
 
-	work    chan *execenv.Task
-	results chan *entry
-	window  chan struct{}
 	stop    chan struct{}
 	stopped sync.Once
-	exited  chan struct{}
+	kick    chan struct{} // wakes pullers waiting on cond (see notify)
+
+	// The source side, guarded by src.
+	src        sync.Mutex
+	cond       *sync.Cond // on src: the window moved, the total became known, the run stopped
+	reader     itemreader.Reader
+	bt         *batcher.Batcher
+	btClosed   bool
+	ready      []*entry // child inputs made by the batcher, not started yet
+	seq        int64    // the next entry's position in the output
+	sourceDone bool     // the reader is exhausted (or failed)
+	stopping   bool     // no new child execution starts
+	waiters    int      // pullers blocked on cond
+	nwait      atomic.Int32
+
+	// The ordered output, guarded by out.
+	out     sync.Mutex
+	held    map[int64]*entry
+	emitted atomic.Int64 // entries written out: the next seq to emit
 
 	live, envs, coldStarts atomic.Int64
 	started, finishedTasks atomic.Int64
@@ -112,8 +140,8 @@ type mapRun struct {
 	writeErr   error
 }
 
-// entry is one item's way through the collector: a task that ran, an item the reader could not
-// parse, or an item that never started.
+// entry is one child execution's way to the output: a task that ran, an item the reader could
+// not parse, or an item that never started.
 type entry struct {
 	seq     int64 // position in the output
 	first   int64 // index of the (first) item
@@ -123,7 +151,6 @@ type entry struct {
 	name    string
 	err     *execenv.Error
 	pending bool
-	window  bool // holds a slot of the dispatch window
 }
 
 func newMapRun(job *Job, fn *execenv.Function, opts Options) *mapRun {
@@ -134,41 +161,60 @@ func newMapRun(job *Job, fn *execenv.Function, opts Options) *mapRun {
 		arn:        "arn:aws:states:" + job.Region + ":" + job.Account + ":mapRun:" + sm + ":" + id,
 		smArn:      "arn:aws:states:" + job.Region + ":" + job.Account + ":stateMachine:" + sm,
 		execPrefix: "arn:aws:states:" + job.Region + ":" + job.Account + ":execution:" + sm + ":",
-		work:       make(chan *execenv.Task, queueSize(job.MaxConcurrency)),
-		results:    make(chan *entry, 1024),
-		window:     make(chan struct{}, windowSize(job.MaxConcurrency)),
 		stop:       make(chan struct{}),
-		exited:     make(chan struct{}, 1),
+		kick:       make(chan struct{}, 1),
 		counted:    make(chan struct{}),
+		held:       map[int64]*entry{},
 	}
+	r.cond = sync.NewCond(&r.src)
 	return r
 }
 
-// queueSize is how many tasks wait for a free environment: enough that an environment finishing
-// an item finds the next one ready, few enough that a stop leaves little queued.
-func queueSize(concurrency int) int { return min(max(2*concurrency, 4), 256) }
-
 // windowSize bounds how far dispatch may run ahead of the oldest unfinished item, which bounds
 // the memory that ordered output needs.
-func windowSize(concurrency int) int { return max(1024, 16*concurrency) }
+func windowSize(concurrency int) int64 { return int64(max(1024, 16*concurrency)) }
 
-func (r *mapRun) halt() { r.stopped.Do(func() { close(r.stop) }) }
+// halt stops dispatch: no child execution starts after it. It takes no lock.
+func (r *mapRun) halt() {
+	r.stopped.Do(func() { close(r.stop) })
+	r.notify()
+}
 
-// halted reports, without blocking, whether the run has stopped dispatching.
-func (r *mapRun) halted(ctx context.Context) bool {
+// isHalted reports, without blocking, whether the run has stopped dispatching.
+func (r *mapRun) isHalted() bool {
 	select {
 	case <-r.stop:
-		return true
-	case <-ctx.Done():
-		r.halt()
 		return true
 	default:
 		return false
 	}
 }
 
+// notify wakes the pullers waiting on cond. It never blocks and takes no lock, so it may be
+// called with any lock held: the waking is done by waker, which takes src.
+func (r *mapRun) notify() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (r *mapRun) waker(done <-chan struct{}) {
+	for {
+		select {
+		case <-r.kick:
+			r.src.Lock()
+			r.cond.Broadcast()
+			r.src.Unlock()
+		case <-done:
+			return
+		}
+	}
+}
+
 func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	r.start = time.Now()
+	r.ctx = ctx
 	reader, err := itemreader.Open(r.job.ItemReader.Source, r.readerConfig())
 	if err != nil {
 		var re *itemreader.ReaderError
@@ -178,6 +224,7 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 		return r.failedBeforeStart(ErrItemReaderFailed, err.Error()), nil
 	}
 	defer reader.Close()
+	r.reader = reader
 
 	if len(r.job.ItemSelector) > 0 {
 		sel, err := selector.Compile(r.job.ItemSelector)
@@ -190,6 +237,9 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	}
 	if b := r.job.ItemBatcher; b != nil {
 		r.batch = &batcher.Config{MaxItemsPerBatch: b.MaxItemsPerBatch, MaxInputBytesPerBatch: b.MaxInputBytesPerBatch, BatchInput: b.BatchInput}
+		if r.bt, err = batcher.New(*r.batch, r.batched); err != nil { // validated in normalize
+			return nil, invalid("ItemBatcher", "%v", err)
+		}
 	}
 	if err := r.openOutputs(); err != nil {
 		return r.failedBeforeStart(ErrResultWriterFailed, err.Error()), nil
@@ -197,19 +247,19 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	stopOnCancel := context.AfterFunc(ctx, r.halt)
+	defer stopOnCancel()
+	wakerDone := make(chan struct{})
+	go r.waker(wakerDone)
 	go r.count(runCtx)
 	progressDone := r.reportProgress()
 
-	collected := make(chan struct{})
-	go func() { r.collect(); close(collected) }()
-
-	var wg sync.WaitGroup
-	r.dispatch(ctx, reader, &wg)
-	close(r.work)
-	r.drain(ctx, &wg)
-	wg.Wait()
-	close(r.results)
-	<-collected
+	r.src.Lock()
+	r.spawn()
+	r.src.Unlock()
+	r.wg.Wait()
+	close(wakerDone)
+	r.pendRest()
 	cancel()
 	if ctx.Err() != nil {
 		r.mu.Lock()
@@ -221,23 +271,96 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// dispatch reads items, applies the ItemSelector and the ItemBatcher, and hands the child
-// inputs to environments until the source ends or the run stops. What it does not start goes to
-// the collector as PENDING.
-func (r *mapRun) dispatch(ctx context.Context, reader itemreader.Reader, wg *sync.WaitGroup) {
-	d := &dispatcher{r: r, ctx: ctx, wg: wg}
-	var bt *batcher.Batcher
-	if r.batch != nil {
-		var err error
-		bt, err = batcher.New(*r.batch, d.batch)
-		if err != nil { // validated in normalize
-			panic(err)
-		}
-	}
+// pull is the environments' Queue.Pull: it returns the next child execution to run, reading
+// the source as far as needed, or false when the environment should shut down. It blocks while
+// the output window is full or while a failure waits for the total.
+func (r *mapRun) pull() (*execenv.Task, bool) {
+	r.src.Lock()
+	defer r.src.Unlock()
 	for {
-		it, err := reader.Next()
+		if !r.stopping && r.isHalted() {
+			r.stopping = true
+		}
+		if r.stopping {
+			return nil, false
+		}
+		if r.awaitingTotal() {
+			r.wait(r.awaitingTotal)
+			continue
+		}
+		if len(r.ready) == 0 && !r.sourceDone {
+			if r.windowFull() {
+				r.wait(r.windowFull)
+				continue
+			}
+			r.readSome()
+			continue
+		}
+		if len(r.ready) == 0 {
+			return nil, false
+		}
+		e := r.ready[0]
+		r.ready[0] = nil
+		r.ready = r.ready[1:]
+		r.started.Add(1)
+		e.task = &execenv.Task{Index: e.first, Event: e.input, Ref: e}
+		// Another environment is useful when no other one is waiting here for work.
+		if r.waiters == 0 && r.live.Load() < int64(r.job.MaxConcurrency) && (len(r.ready) > 0 || !r.sourceDone) {
+			r.spawn()
+		}
+		return e.task, true
+	}
+}
+
+// awaitingTotal reports whether the next child execution must wait: a failure has happened, a
+// tolerated percentage is set, and the counting pass is still running. Whether the run must
+// stop depends on the total, and no item should start that Step Functions would have left
+// PENDING.
+func (r *mapRun) awaitingTotal() bool {
+	if !r.needTotal.Load() || r.totalKnown.Load() {
+		return false
+	}
+	select {
+	case <-r.counted:
+		return false
+	default:
+		return true
+	}
+}
+
+// windowFull reports whether dispatch is a window ahead of the output. Called with src held.
+func (r *mapRun) windowFull() bool {
+	return r.seq-r.emitted.Load() >= windowSize(r.job.MaxConcurrency)
+}
+
+// wait blocks on cond while blocked() holds, or until the run stops. Called with src held.
+//
+// Notifiers change what blocked reads, then call notify only when a puller waits (nwait), so
+// the common path costs no wake-up. nwait is raised before blocked is checked again: either
+// the notifier sees the waiter, or the waiter sees the change.
+func (r *mapRun) wait(blocked func() bool) {
+	r.waiters++
+	r.nwait.Add(1)
+	if blocked() && !r.isHalted() {
+		r.cond.Wait()
+	}
+	r.nwait.Add(-1)
+	r.waiters--
+}
+
+// readSome reads the source until it has made a child input (in ready), met its end or failed,
+// or the run stopped. Items that fail before any invocation go straight to the output. Called
+// with src held.
+func (r *mapRun) readSome() {
+	for len(r.ready) == 0 {
+		if r.isHalted() {
+			r.stopping = true
+			return
+		}
+		it, err := r.reader.Next()
 		if err == io.EOF {
-			break
+			r.endSource()
+			return
 		}
 		if err != nil {
 			var re *itemreader.ReaderError
@@ -246,16 +369,13 @@ func (r *mapRun) dispatch(ctx context.Context, reader itemreader.Reader, wg *syn
 				cause = re.Cause
 			}
 			r.fail(ErrItemReaderFailed, cause)
-			break
+			r.sourceDone, r.stopping = true, true
+			return
 		}
 		r.read.Add(1)
-		if d.stopping || r.halted(ctx) {
-			d.stopping = true
-			d.pending(it.Index, 1, it.Value)
-			continue
-		}
 		if it.Err != nil {
-			d.failed(it.Index, it.Value, &execenv.Error{Type: ErrItemReaderFailed, Cause: it.Err.Error()})
+			r.deliver(r.newEntry(&entry{first: it.Index, items: 1, input: it.Value,
+				err: &execenv.Error{Type: ErrItemReaderFailed, Cause: it.Err.Error()}}))
 			continue
 		}
 		input := it.Value
@@ -263,110 +383,94 @@ func (r *mapRun) dispatch(ctx context.Context, reader itemreader.Reader, wg *syn
 			if input, err = r.selector.Apply(it.Index, it.Value); err != nil {
 				// A path that matches nothing is States.Runtime: terminal for the Map state.
 				r.fail(ErrRuntime, "An error occurred while executing the state '"+r.job.Label+"'. "+err.Error())
-				d.stopping = true
-				d.pending(it.Index, 1, it.Value)
-				continue
+				r.stopping = true
+				r.closeBatcher() // its items come first in the output
+				r.deliver(r.newEntry(&entry{first: it.Index, items: 1, input: it.Value, pending: true}))
+				return
 			}
 		}
-		if bt == nil {
-			d.submit(&entry{first: it.Index, items: 1, input: input})
+		if r.bt == nil {
+			r.ready = append(r.ready, r.newEntry(&entry{first: it.Index, items: 1, input: input}))
 			continue
 		}
-		if err := bt.Add(input); err != nil {
+		if err := r.bt.Add(input); err != nil {
 			var dl *batcher.DataLimitError
 			if errors.As(err, &dl) {
-				d.failed(it.Index, input, &execenv.Error{Type: dl.Name(), Cause: dl.Error()})
+				r.deliver(r.newEntry(&entry{first: it.Index, items: 1, input: input,
+					err: &execenv.Error{Type: dl.Name(), Cause: dl.Error()}}))
 				continue
 			}
 			r.fail(ErrRuntime, err.Error())
-			d.stopping = true
+			r.stopping = true
+			return
 		}
 	}
-	if bt != nil {
-		bt.Close()
+}
+
+// endSource closes the batcher and, as the source has ended, makes the total known. Called
+// with src held.
+func (r *mapRun) endSource() {
+	if r.sourceDone {
+		return
 	}
+	r.sourceDone = true
+	r.closeBatcher()
 	// Without a count (it failed), the total is known now that the source has ended.
-	if !d.stopping {
-		r.knowTotal(r.read.Load())
+	r.knowTotal(r.read.Load())
+}
+
+// closeBatcher makes the batcher emit its last batch, once. Called with src held.
+func (r *mapRun) closeBatcher() {
+	if r.bt != nil && !r.btClosed {
+		r.btClosed = true
+		r.bt.Close()
 	}
 }
 
-// dispatcher is dispatch's state: entries are numbered in the order they are made, which is the
-// order of the output.
-type dispatcher struct {
-	r        *mapRun
-	ctx      context.Context
-	wg       *sync.WaitGroup
-	seq      int64
-	stopping bool
-}
-
-// batch receives the ItemBatcher's batches.
-func (d *dispatcher) batch(b batcher.Batch) error {
-	if d.stopping || d.r.halted(d.ctx) {
-		d.stopping = true
-		d.pending(b.FirstIndex, b.Count, b.Input)
-		return nil
-	}
-	d.submit(&entry{first: b.FirstIndex, items: b.Count, input: b.Input})
+// batched receives the ItemBatcher's batches (with src held).
+func (r *mapRun) batched(b batcher.Batch) error {
+	r.ready = append(r.ready, r.newEntry(&entry{first: b.FirstIndex, items: b.Count, input: b.Input}))
 	return nil
 }
 
-func (d *dispatcher) next(e *entry) *entry {
-	e.seq = d.seq
-	d.seq++
+// newEntry numbers e in output order and names its child execution. Called with src held.
+func (r *mapRun) newEntry(e *entry) *entry {
+	e.seq = r.seq
+	r.seq++
 	e.name = uuid.NewString()
 	return e
 }
 
-// pending records child inputs that never start.
-func (d *dispatcher) pending(first, items int64, input []byte) {
-	e := d.next(&entry{first: first, items: items, input: input, pending: true})
-	d.r.account(e)
-	d.r.results <- e
-}
-
-// failed records an item that fails before any invocation (it could not be read, or is too big).
-func (d *dispatcher) failed(index int64, input []byte, err *execenv.Error) {
-	e := d.next(&entry{first: index, items: 1, input: input, err: err})
-	d.r.account(e)
-	d.r.results <- e
-}
-
-// submit starts a child execution, or records it PENDING when the run stops first.
-func (d *dispatcher) submit(e *entry) {
-	r := d.r
-	d.next(e)
-	r.awaitTotal(d.ctx)
-	if !d.stopping && r.halted(d.ctx) {
-		d.stopping = true
+// pendRest records, once every environment has ended, what never started: child inputs made
+// but not started, and the rest of the source.
+func (r *mapRun) pendRest() {
+	r.src.Lock()
+	defer r.src.Unlock()
+	r.stopping = true
+	r.closeBatcher() // the items it holds come before the rest of the source
+	for _, e := range r.ready {
+		e.task, e.pending = nil, true
+		r.deliver(e)
 	}
-	if !d.stopping {
-		select {
-		case <-r.stop:
-			d.stopping = true
-		case <-d.ctx.Done():
-			r.halt()
-			d.stopping = true
-		case r.window <- struct{}{}:
-			e.window = true
+	r.ready = nil
+	for !r.sourceDone {
+		it, err := r.reader.Next()
+		if err != nil {
+			if err != io.EOF {
+				var re *itemreader.ReaderError
+				cause := err.Error()
+				if errors.As(err, &re) {
+					cause = re.Cause
+				}
+				r.fail(ErrItemReaderFailed, cause)
+			}
+			r.sourceDone = true
+			break
 		}
+		r.read.Add(1)
+		r.deliver(r.newEntry(&entry{first: it.Index, items: 1, input: it.Value, pending: true}))
 	}
-	if !d.stopping {
-		t := &execenv.Task{Index: e.first, Event: e.input, Ref: e}
-		e.task = t
-		if r.send(d.ctx, t, d.wg) {
-			r.started.Add(1)
-			return
-		}
-		d.stopping = true
-		e.task = nil
-		e.window = false
-		<-r.window
-	}
-	e.pending = true
-	r.account(e)
-	r.results <- e
+	r.deliverAll()
 }
 
 // fail records the run's first failure of its own (not an item's) and stops dispatch.
@@ -379,85 +483,25 @@ func (r *mapRun) fail(name, cause string) {
 	r.halt()
 }
 
-// send gives t to an environment, starting a new one when none is free and the limit allows.
-// It reports false when the run stopped first.
-func (r *mapRun) send(ctx context.Context, t *execenv.Task, wg *sync.WaitGroup) bool {
-	for {
-		if r.halted(ctx) {
-			return false
-		}
-		select {
-		case r.work <- t:
-			if r.live.Load() == 0 {
-				r.spawn(ctx, wg)
-			}
-			return true
-		default:
-		}
-		if r.live.Load() < int64(r.job.MaxConcurrency) {
-			r.spawn(ctx, wg)
-		}
-		select {
-		case r.work <- t:
-			return true
-		case <-r.exited:
-		case <-r.stop:
-			return false
-		case <-ctx.Done():
-			r.halt()
-			return false
-		}
-	}
-}
-
-// drain makes sure every task left in the closed work channel ends: environments run them, or,
-// once the run has stopped, they are handed back unrun as PENDING.
-func (r *mapRun) drain(ctx context.Context, wg *sync.WaitGroup) {
-	for {
-		if r.live.Load() == 0 {
-			if len(r.work) == 0 {
-				return
-			}
-			if r.halted(ctx) {
-				for t := range r.work {
-					t.Skipped = true
-					r.taskDone(t)
-				}
-				return
-			}
-			r.spawn(ctx, wg)
-		}
-		<-r.exited
-	}
-}
-
-func (r *mapRun) spawn(ctx context.Context, wg *sync.WaitGroup) {
+// spawn starts one more environment. Called with src held.
+func (r *mapRun) spawn() {
 	r.live.Add(1)
 	n := r.envs.Add(1)
-	wg.Add(1)
+	r.wg.Add(1)
 	go func() {
-		defer wg.Done()
-		r.fn.Serve(ctx, int(n), execenv.Queue{Work: r.work, Done: r.taskDone, Accept: r.accept})
+		defer r.wg.Done()
+		exit := r.fn.Serve(r.ctx, int(n), execenv.Queue{Pull: r.pull, Done: r.taskDone})
 		if r.logs != nil {
 			r.logs.closeEnv(int(n))
 		}
+		r.src.Lock()
 		r.live.Add(-1)
-		select {
-		case r.exited <- struct{}{}:
-		default:
+		// An environment that ended on a fault is replaced while work remains.
+		if exit.Reason != "spindown" && !r.stopping && !r.isHalted() && (len(r.ready) > 0 || !r.sourceDone) && r.live.Load() < int64(r.job.MaxConcurrency) {
+			r.spawn()
 		}
+		r.src.Unlock()
 	}()
-}
-
-// accept lets a queued task start unless the run has stopped dispatching.
-func (r *mapRun) accept(*execenv.Task) bool {
-	r.awaitTotal(context.Background())
-	select {
-	case <-r.stop:
-		return false
-	default:
-		return true
-	}
 }
 
 // taskDone is called by environments, from their goroutines, once per task, before the
@@ -466,13 +510,6 @@ func (r *mapRun) accept(*execenv.Task) bool {
 func (r *mapRun) taskDone(t *execenv.Task) {
 	e := t.Ref.(*entry)
 	r.finishedTasks.Add(1)
-	if t.Skipped {
-		e.task = nil
-		e.pending = true
-		r.account(e)
-		r.results <- e
-		return
-	}
 	if t.ColdStart {
 		r.coldStarts.Add(1)
 	}
@@ -480,37 +517,56 @@ func (r *mapRun) taskDone(t *execenv.Task) {
 		r.logs.write(t)
 	}
 	t.Logs = nil
-	r.account(e)
-	r.results <- e
+	r.deliver(e)
 }
 
-// collect receives finished (already counted) entries in any order and emits them in item order
-// to the outputs.
-func (r *mapRun) collect() {
-	next := int64(0)
-	held := map[int64]*entry{}
-	for e := range r.results {
-		held[e.seq] = e
-		for {
-			h, ok := held[next]
-			if !ok {
-				break
-			}
-			delete(held, next)
-			next++
-			r.emit(h)
-			if h.window {
-				<-r.window
-			}
+// deliver accounts for a finished entry and writes out, in item order, every entry that is now
+// next. Any goroutine may call it, with src held or not.
+func (r *mapRun) deliver(e *entry) {
+	r.account(e)
+	r.out.Lock()
+	r.held[e.seq] = e
+	r.flushHeld()
+	r.out.Unlock()
+}
+
+// flushHeld emits the held entries that come next in order. Called with out held.
+func (r *mapRun) flushHeld() {
+	next := r.emitted.Load()
+	moved := false
+	for {
+		h, ok := r.held[next]
+		if !ok {
+			break
+		}
+		delete(r.held, next)
+		next++
+		r.emit(h)
+		moved = true
+	}
+	if moved {
+		r.emitted.Store(next)
+		if r.nwait.Load() > 0 {
+			r.notify()
 		}
 	}
-	// Entries after a gap cannot exist: every index is sent exactly once.
-	for len(held) > 0 {
-		h := held[next]
-		delete(held, next)
-		next++
-		if h != nil {
-			r.emit(h)
+}
+
+// deliverAll emits whatever is still held at the end of the run. Every position is delivered
+// exactly once, so nothing can be missing; this only guards the output against a bug.
+func (r *mapRun) deliverAll() {
+	r.out.Lock()
+	defer r.out.Unlock()
+	r.flushHeld()
+	if len(r.held) > 0 {
+		keys := make([]int64, 0, len(r.held))
+		for k := range r.held {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			r.emit(r.held[k])
+			delete(r.held, k)
 		}
 	}
 }
@@ -592,7 +648,10 @@ func (r *mapRun) thresholdCause(failed int64) string {
 // count runs the source's counting pass, so progress has an ETA and the tolerated percentage
 // can be applied before the reader reaches the end.
 func (r *mapRun) count(ctx context.Context) {
-	defer close(r.counted)
+	defer func() {
+		close(r.counted)
+		r.notify()
+	}()
 	n, err := itemreader.Count(ctx, r.job.ItemReader.Source, r.readerConfig())
 	if err != nil {
 		return
@@ -610,20 +669,7 @@ func (r *mapRun) knowTotal(n int64) {
 	r.total.Store(n)
 	r.totalKnown.Store(true)
 	r.checkTolerance()
-}
-
-// awaitTotal holds back the next child execution while a failure has happened, a tolerated
-// percentage is set, and the counting pass has not finished: whether the run must stop depends
-// on the total, and no item should start that Step Functions would have left PENDING.
-func (r *mapRun) awaitTotal(ctx context.Context) {
-	if !r.needTotal.Load() || r.totalKnown.Load() {
-		return
-	}
-	select {
-	case <-r.counted:
-	case <-ctx.Done():
-	case <-r.stop:
-	}
+	r.notify()
 }
 
 func (r *mapRun) readerConfig() itemreader.Config {

@@ -47,8 +47,14 @@ type Task struct {
 
 // Queue connects environments to the caller's work.
 type Queue struct {
-	// Work is shared by all environments of a function; closing it shuts them down.
+	// Work is shared by all environments of a function; closing it shuts them down. Ignored
+	// when Pull is set.
 	Work <-chan *Task
+	// Pull, when set, is called instead of receiving from Work, from the environment's
+	// goroutine: it blocks until there is a Task, or reports false to shut the environment
+	// down. It lets a caller do its dispatching on the environments' own goroutines, with no
+	// hand-off between goroutines per Task.
+	Pull func() (*Task, bool)
 	// Done receives every Task an environment took, exactly once, from the environment's
 	// goroutine, before that environment takes another Task.
 	Done func(*Task)
@@ -305,6 +311,9 @@ func (e *environment) complete() {
 
 // take receives the next Task that Accept lets start, handing refused ones back unrun.
 func (e *environment) take() (*Task, bool) {
+	if e.q.Pull != nil {
+		return e.q.Pull()
+	}
 	for {
 		t, ok := <-e.q.Work
 		if !ok || e.q.Accept == nil || e.q.Accept(t) {
