@@ -30,6 +30,10 @@ type Task struct {
 	Index int64  // position of the item (or the first item of the batch)
 	Event []byte // the child input, compact JSON
 	Ref   any    // the caller's own data; the environment never touches it
+	// StateTimeout, when positive and shorter than the function's timeout, is a Step Functions
+	// Task's TimeoutSeconds: the invocation is stopped when it elapses and fails with
+	// States.Timeout (and an empty cause), as the Task state would, instead of Sandbox.Timedout.
+	StateTimeout time.Duration
 
 	RequestID    string        // a UUID per invocation
 	Output       []byte        // the response JSON; nil when Err is set
@@ -132,6 +136,8 @@ type environment struct {
 	rnd      *rand.Rand
 	shutdown bool
 	stream   string // the log stream name, AWS_LAMBDA_LOG_STREAM_NAME
+	// objects holds the open object handles (objects.go).
+	objects objectTable
 }
 
 // Serve runs one execution environment in the calling goroutine until q.Work is closed (reason
@@ -146,6 +152,7 @@ func (f *Function) Serve(ctx context.Context, id int, q Queue) Exit {
 		rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(id)))}
 	stop := context.AfterFunc(ctx, func() { e.abort.Store(true) })
 	defer stop()
+	defer e.releaseObjects()
 
 	e.base = time.Now()
 	e.initStart = e.base
@@ -188,6 +195,9 @@ func (e *environment) finish(err error) Exit {
 	case e.fault == faultAborted:
 		exit.Reason = "spindown"
 		fe = &Error{Type: "States.Aborted", Cause: "the map run was stopped while this invocation ran", Aborted: true}
+	case e.fault == faultTimeout && e.timeoutFor == "State":
+		exit.Reason = "timeout"
+		fe = &Error{Type: "States.Timeout"} // a Task state's TimeoutSeconds: Step Functions gives no cause
 	case e.fault == faultTimeout:
 		exit.Reason = "timeout"
 		limit := e.f.cfg.Timeout
@@ -271,8 +281,13 @@ func (e *environment) begin(t *Task) {
 		t.ColdStart = true
 		t.InitDuration = e.initDur
 	}
-	e.deadline = int64(t.Start.Sub(e.base)) + int64(e.f.cfg.Timeout)
 	e.timeoutFor = "Task"
+	limit := e.f.cfg.Timeout
+	if t.StateTimeout > 0 && t.StateTimeout < limit {
+		limit = t.StateTimeout
+		e.timeoutFor = "State"
+	}
+	e.deadline = int64(t.Start.Sub(e.base)) + int64(limit)
 	e.cur = t
 	e.invoking = true
 	e.logs = e.logs[:0]
@@ -296,6 +311,7 @@ func (e *environment) begin(t *Task) {
 
 // complete records the current invocation's result and hands the Task back.
 func (e *environment) complete() {
+	e.releaseObjects()
 	t := e.cur
 	e.cur = nil
 	t.Stop = time.Now()

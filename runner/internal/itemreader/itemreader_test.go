@@ -508,3 +508,41 @@ func longCompressions() []string {
 	}
 	return []string{"", "zstd"}
 }
+
+func TestOpenJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		max        int64
+		want       []string
+		wantErr    string
+	}{
+		{name: "all", data: `[1, {"a": [2, 3]}, "x"]`, want: []string{`1`, `{"a":[2,3]}`, `"x"`}},
+		{name: "max items", data: `[1,2,3]`, max: 2, want: []string{`1`, `2`}},
+		{name: "empty", data: `[]`},
+		{name: "not an array", data: `{"a":1}`, wantErr: "Attempting to map over non-iterable node."},
+		{name: "negative max", data: `[1]`, max: -1, wantErr: "field MaxItems must be positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := itemreader.OpenJSON("$.items", []byte(tc.data), tc.max)
+			var got []string
+			for err == nil {
+				var it itemreader.Item
+				if it, err = r.Next(); err == nil {
+					got = append(got, string(it.Value))
+				}
+			}
+			if err == io.EOF {
+				err = nil
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}

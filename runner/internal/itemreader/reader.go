@@ -1,6 +1,8 @@
 package itemreader
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"os"
 )
@@ -56,6 +58,17 @@ func Open(path string, cfg Config) (Reader, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// OpenJSON streams the items of data, a JSON array held in memory: a Map state's items taken
+// from its input with ItemsPath. name stands for the array in error messages. maxItems is
+// ReaderConfig.MaxItems (0: all). The Reader does not modify data.
+func OpenJSON(name string, data []byte, maxItems int64) (Reader, error) {
+	if _, err := (Config{MaxItems: maxItems}).validate(); err != nil {
+		return nil, err
+	}
+	src := &source{path: name, r: bufio.NewReaderSize(bytes.NewReader(data), min(max(len(data), 16), bufSize))}
+	return newJSONReader(src, maxItems)
 }
 
 // open validates cfg and opens the file at path, detecting its type if need be. For a folder it

@@ -217,6 +217,9 @@ func (s *source) Close() error {
 	if s.dec != nil {
 		s.dec.Close()
 	}
+	if s.f == nil {
+		return nil
+	}
 	return s.f.Close()
 }
 
