@@ -38,7 +38,7 @@ func BenchmarkTransform(b *testing.B) {
 			items := transformItems(b, b.N)
 			j := runner.Job{
 				ItemReader:     runner.ItemReader{Source: items},
-				Function:       runner.Function{Path: wasm},
+				Functions:      []runner.Function{{Path: wasm}},
 				MaxConcurrency: envs,
 				CacheDir:       cacheDir,
 			}

@@ -41,8 +41,25 @@ type Job struct {
 	// LogDir, when set, receives each execution environment's log stream under
 	// LogDir/<map-run-id>/logs/ (default: the ResultWriter folder, when there is one).
 	LogDir string `json:"LogDir,omitempty"`
-	// Function is the module run on each item.
-	Function Function `json:"Function"`
+	// Functions are the function modules. Without an ItemProcessor there must be exactly one,
+	// invoked once per child execution; an ItemProcessor's Task states name them.
+	Functions []Function `json:"Functions"`
+	// ItemProcessor, when set, is the child workflow in Amazon States Language
+	// ({"StartAt":…,"States":{…}}): Task, Pass, Succeed and Fail states, with Retry, Catch and
+	// TimeoutSeconds on Tasks. A Task's Resource names a function by its Name (a bare name, a
+	// Lambda function ARN, or arn:aws:states:::lambda:invoke with Parameters.FunctionName).
+	// Empty: one Task invoking the only function.
+	ItemProcessor json.RawMessage `json:"ItemProcessor,omitempty"`
+	// Definition, when set, is a Map state in Amazon States Language (or a state machine whose
+	// StartAt state is a Map state). Run reads the Map state's fields into the Job's empty ones:
+	// a field set in the Job (as by a CLI flag) wins over the definition's. Input is then the
+	// state input: the definition's InputPath selects the Map state's effective input, its *Path
+	// fields are resolved against that, and its ResultSelector, ResultPath and OutputPath shape
+	// the state output.
+	Definition json.RawMessage `json:"Definition,omitempty"`
+	// Buckets maps the S3 bucket names of a Definition's ItemReader and ResultWriter to local
+	// folders: the object "Key" of bucket B is the file Buckets[B]/Key.
+	Buckets map[string]string `json:"Buckets,omitempty"`
 	// CacheDir holds the compilation cache. Empty: the user's cache folder.
 	CacheDir string `json:"CacheDir,omitempty"`
 	// Region and Account appear in ARNs. Defaults: $AWS_REGION or us-east-1, and 000000000000.
@@ -55,7 +72,10 @@ type Job struct {
 type ItemReader struct {
 	// Source is a JSON array file, a JSON Lines file or a CSV file (each optionally gzip- or
 	// zstd-compressed), or a folder: one item per file, shaped like an S3 listObjectsV2 entry.
-	Source string `json:"Source"`
+	Source string `json:"Source,omitempty"`
+	// Items, instead of Source, is the items themselves: a JSON array, as a Map state without
+	// an ItemReader takes them from its input (ItemsPath).
+	Items json.RawMessage `json:"Items,omitempty"`
 	// Prefix keeps only a folder's files whose keys (paths relative to the folder) start with it.
 	Prefix string `json:"Prefix,omitempty"`
 	// ReaderConfig says how to read a file.

@@ -16,7 +16,7 @@ const envOverhead = 256 << 10
 
 // checkMemory refuses a concurrency whose environments cannot fit in the memory budget, saying
 // why and how many fit.
-func checkMemory(job *Job, fn *execenv.Function, budget uint64) error {
+func checkMemory(job *Job, name string, fn *execenv.Function, budget uint64) error {
 	if budget == 0 {
 		avail := availableMemory()
 		if avail == 0 {
@@ -31,7 +31,7 @@ func checkMemory(job *Job, fn *execenv.Function, budget uint64) error {
 	}
 	fit := budget / per
 	return invalid("MaxConcurrency", "%d environments of %s need about %s (each starts with %s of linear memory plus %s of host state), but the memory budget is %s (80%% of available memory); at most %d fit",
-		job.MaxConcurrency, job.Function.Name, size(need), size(fn.InitialMemoryBytes), size(envOverhead), size(budget), fit)
+		job.MaxConcurrency, name, size(need), size(fn.InitialMemoryBytes), size(envOverhead), size(budget), fit)
 }
 
 // availableMemory reads MemAvailable from /proc/meminfo; 0 when unknown.

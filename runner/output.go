@@ -3,12 +3,14 @@ package runner
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/wasmap/wasmap/runner/internal/asl"
 	"github.com/wasmap/wasmap/runner/internal/resultwriter"
 )
 
@@ -40,7 +42,15 @@ func (r *mapRun) openOutputs() error {
 		if err != nil {
 			return err
 		}
-		r.logs = newLogStreams(abs, r.job.Function.MemoryMB)
+		// One folder of streams per function, as CloudWatch has a log group per function; a
+		// single function's streams are directly under logs/.
+		for _, f := range r.job.Functions {
+			dir := abs
+			if len(r.job.Functions) > 1 {
+				dir = filepath.Join(abs, f.Name)
+			}
+			r.pools[f.Name].logs = newLogStreams(dir, f.MemoryMB)
+		}
 		r.logDir = abs
 	}
 	if rw := r.job.ResultWriter; rw != nil && rw.Dir != "" {
@@ -82,17 +92,14 @@ func (r *mapRun) record(e *entry) resultwriter.Record {
 		rec.Status = "PENDING"
 		rec.ExecutionArn = ""
 		return rec
-	case e.task != nil && e.task.Err == nil:
+	case e.err == nil:
 		rec.Status = "SUCCEEDED"
-		rec.Output = string(e.task.Output)
+		rec.Output = string(e.output)
 		rec.OutputDetails = &resultwriter.Details{Included: true}
 		rec.RedriveStatus = "NOT_REDRIVABLE"
 		rec.RedriveStatusReason = "Execution is SUCCEEDED and cannot be redriven"
 	default:
 		err := e.err
-		if e.task != nil {
-			err = e.task.Err
-		}
 		rec.Status = "FAILED"
 		if err.Aborted {
 			rec.Status = "ABORTED"
@@ -100,9 +107,10 @@ func (r *mapRun) record(e *entry) resultwriter.Record {
 		rec.Error, rec.Cause = err.Type, err.Cause
 		rec.RedriveStatus = "REDRIVABLE_BY_MAP_RUN"
 	}
-	start, stop := time.Now(), time.Now()
-	if e.task != nil {
-		start, stop = e.task.Start, e.task.Stop
+	start, stop := e.start, e.stop
+	if start.IsZero() { // failed before it started
+		start = time.Now()
+		stop = start
 	}
 	rec.StartDate = start.UTC().Format(dateFormat)
 	rec.StopDate = stop.UTC().Format(dateFormat)
@@ -125,14 +133,14 @@ func (r *mapRun) emit(e *entry) {
 	if e.pending {
 		return
 	}
-	succeeded := e.task != nil && e.task.Err == nil
+	succeeded := e.succeeded()
 	switch {
 	case succeeded && r.transform == "COMPACT":
-		r.spoolElem(e.task.Output)
+		r.spoolElem(e.output)
 	case succeeded && r.transform == "FLATTEN":
 		var elems []json.RawMessage
-		if json.Unmarshal(e.task.Output, &elems) != nil { // not an array: the output itself
-			r.spoolElem(e.task.Output)
+		if json.Unmarshal(e.output, &elems) != nil { // not an array: the output itself
+			r.spoolElem(e.output)
 			return
 		}
 		for _, el := range elems {
@@ -204,6 +212,8 @@ func (r *mapRun) finish() *Report {
 			if rep.Status == StatusSucceeded {
 				rep.Status, rep.Error, rep.Cause = StatusFailed, ErrResultWriterFailed, err.Error()
 			}
+		} else if d := r.def; d != nil && d.bucket != "" {
+			rep.ResultWriterDetails = &ResultWriterDetails{Bucket: d.bucket, Key: resultWriterKey(d.prefix, r.id)}
 		} else {
 			dir, _ := filepath.Abs(r.job.ResultWriter.Dir)
 			rep.ResultWriterDetails = &ResultWriterDetails{Bucket: dir, Key: r.id + "/manifest.json"}
@@ -215,6 +225,10 @@ func (r *mapRun) finish() *Report {
 		if r.spool != nil {
 			r.spool.Close()
 		}
+		return rep
+	}
+	if r.def.shapesOutput() {
+		r.writeShaped(rep)
 		return rep
 	}
 	if r.writer != nil {
@@ -232,17 +246,47 @@ func (r *mapRun) finish() *Report {
 	return rep
 }
 
+// writeShaped writes the state output made from the Map result by the definition's
+// ResultSelector, ResultPath and OutputPath; a path that fails them fails the state.
+func (r *mapRun) writeShaped(rep *Report) {
+	var result []byte
+	if r.writer != nil {
+		result, _ = json.Marshal(map[string]any{"MapRunArn": r.arn, "ResultWriterDetails": rep.ResultWriterDetails})
+	} else {
+		r.spoolW.WriteByte(']')
+		r.spoolW.Flush()
+		r.spool.Seek(0, io.SeekStart)
+		result, _ = io.ReadAll(r.spool)
+		r.spool.Close()
+	}
+	out, err := r.def.m.Output(r.def.stateInput, result)
+	if err != nil {
+		rep.Status, rep.Error, rep.Cause = StatusFailed, ErrRuntime, err.Error()
+		var se *asl.StatesError
+		if errors.As(err, &se) {
+			rep.Error, rep.Cause = se.Name, se.Cause
+		}
+		r.writeFailure(rep)
+		return
+	}
+	if r.opts.Output != nil {
+		r.opts.Output.Write(append(out, '\n'))
+	}
+}
+
 // writeFailure writes the failed state's {"Error","Cause"} to the output.
 func (r *mapRun) writeFailure(rep *Report) {
 	r.writeJSON(map[string]string{"Error": rep.Error, "Cause": rep.Cause})
 }
 
-func (r *mapRun) writeJSON(v any) {
-	if r.opts.Output == nil {
+func (r *mapRun) writeJSON(v any) { writeJSON(r.opts.Output, v) }
+
+func writeJSON(w io.Writer, v any) {
+	if w == nil {
 		return
 	}
 	b, _ := json.Marshal(v)
-	r.opts.Output.Write(append(b, '\n'))
+	w.Write(append(b, '\n'))
 }
 
 // reportProgress calls opts.Progress periodically; the returned func sends the last call.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wasmap/wasmap/runner/internal/asl"
 	"github.com/wasmap/wasmap/runner/internal/batcher"
 	"github.com/wasmap/wasmap/runner/internal/execenv"
 	"github.com/wasmap/wasmap/runner/internal/itemreader"
@@ -43,31 +44,59 @@ type Options struct {
 // Cancelling ctx stops the run: running invocations are aborted, items never started are
 // PENDING, and results are still written; the Report's Status is ABORTED.
 func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
+	var def *definition
+	if len(job.Definition) > 0 {
+		var failed *Report
+		var err error
+		if def, failed, err = job.applyDefinition(); err != nil {
+			return nil, err
+		}
+		if failed != nil {
+			writeJSON(opts.Output, map[string]string{"Error": failed.Error, "Cause": failed.Cause})
+			return failed, nil
+		}
+	}
 	if err := job.normalize(); err != nil {
 		return nil, err
 	}
-	wasm, err := os.ReadFile(job.Function.Path)
-	if err != nil {
-		return nil, invalid("Function.Path", "%v", err)
+	proc := asl.SingleTask(job.Functions[0].Name)
+	if len(job.ItemProcessor) > 0 {
+		var err error
+		if proc, err = asl.ParseProcessor(job.ItemProcessor); err != nil { // checked by normalize
+			return nil, invalid("ItemProcessor", "%v", err)
+		}
 	}
-	fn, err := execenv.Load(ctx, wasm, execenv.Config{
-		Name:        job.Function.Name,
-		MemoryMB:    job.Function.MemoryMB,
-		Timeout:     time.Duration(job.Function.Timeout),
-		InitTimeout: time.Duration(job.Function.InitTimeout),
-		Env:         job.Function.Environment,
-		Region:      job.Region,
-		Account:     job.Account,
-		CacheDir:    job.CacheDir,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("loading %s: %w", job.Function.Path, err)
+	fns := map[string]*execenv.Function{}
+	defer func() {
+		for _, fn := range fns {
+			fn.Close(context.Background())
+		}
+	}()
+	for _, f := range job.Functions {
+		wasm, err := os.ReadFile(f.Path)
+		if err != nil {
+			return nil, invalid("Functions", "%v", err)
+		}
+		fn, err := execenv.Load(ctx, wasm, execenv.Config{
+			Name:        f.Name,
+			MemoryMB:    f.MemoryMB,
+			Timeout:     time.Duration(f.Timeout),
+			InitTimeout: time.Duration(f.InitTimeout),
+			Env:         f.Environment,
+			Region:      job.Region,
+			Account:     job.Account,
+			CacheDir:    job.CacheDir,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("loading %s: %w", f.Path, err)
+		}
+		fns[f.Name] = fn
+		if err := checkMemory(&job, f.Name, fn, opts.MemoryBudget); err != nil {
+			return nil, err
+		}
 	}
-	defer fn.Close(context.Background())
-	if err := checkMemory(&job, fn, opts.MemoryBudget); err != nil {
-		return nil, err
-	}
-	r := newMapRun(&job, fn, opts)
+	r := newMapRun(&job, proc, fns, opts)
+	r.def = def
 	return r.run(ctx)
 }
 
@@ -83,11 +112,13 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 // Locks, always taken in this order: src (the source side), out (the ordered output), mu (the
 // counters and the run's outcome). None is held while a guest runs.
 type mapRun struct {
-	job  *Job
-	fn   *execenv.Function
-	opts Options
-	ctx  context.Context
-	wg   sync.WaitGroup
+	job   *Job
+	proc  *asl.Processor
+	pools map[string]*pool // by function name
+	opts  Options
+	ctx   context.Context
+	wg    sync.WaitGroup
+	def   *definition // the Map state definition the Job came from, or nil
 
 	id, arn, smArn, execPrefix string
 	start                      time.Time
@@ -102,12 +133,15 @@ type mapRun struct {
 	reader     itemreader.Reader
 	bt         *batcher.Batcher
 	btClosed   bool
-	ready      []*entry // child inputs made by the batcher, not started yet
+	ready      []*entry // child inputs made, not started yet
 	seq        int64    // the next entry's position in the output
 	sourceDone bool     // the reader is exhausted (or failed)
 	stopping   bool     // no new child execution starts
-	waiters    int      // pullers blocked on cond
-	nwait      atomic.Int32
+	active     int      // child executions started and not ended
+	delayed    map[*entry]*time.Timer // child executions waiting for a Retry's backoff
+	driving    bool     // the run's own goroutine is in drive
+	nwait      atomic.Int32  // pullers blocked on cond
+	version    atomic.Uint64 // bumped by every change a blocked puller may wait for
 
 	// The ordered output, guarded by out.
 	out     sync.Mutex
@@ -135,29 +169,48 @@ type mapRun struct {
 	spoolN     int64
 	writer     *resultwriter.Writer
 	transform  string // the state output's Transformation
-	logs       *logStreams
 	logDir     string
 	writeErr   error
 }
 
-// entry is one child execution's way to the output: a task that ran, an item the reader could
+// entry is one child execution's way to the output: a child that ran, an item the reader could
 // not parse, or an item that never started.
 type entry struct {
-	seq     int64 // position in the output
-	first   int64 // index of the (first) item
-	items   int64 // number of items: 1, or a batch's size
-	task    *execenv.Task
-	input   []byte
-	name    string
-	err     *execenv.Error
-	pending bool
+	seq   int64 // position in the output
+	first int64 // index of the (first) item
+	items int64 // number of items: 1, or a batch's size
+	input []byte
+	name  string
+
+	exec *asl.Execution  // the child execution, once started
+	inv  *asl.Invocation // the invocation it waits for, while queued
+	task *execenv.Task   // its last invocation
+
+	output      []byte         // the child's output, when it succeeded
+	err         *execenv.Error // the child's error, or the item's failure before any invocation
+	pending     bool           // never started
+	start, stop time.Time
 }
 
-func newMapRun(job *Job, fn *execenv.Function, opts Options) *mapRun {
+// succeeded reports whether the child execution ended with an output.
+func (e *entry) succeeded() bool { return !e.pending && e.err == nil }
+
+// pool is the environments of one function, and the invocations waiting for one. Its fields
+// are guarded by mapRun.src.
+type pool struct {
+	name    string
+	fn      *execenv.Function
+	queue   []*entry
+	live    int // environments running
+	waiters int // environments blocked in pull
+	logs    *logStreams
+}
+
+func newMapRun(job *Job, proc *asl.Processor, fns map[string]*execenv.Function, opts Options) *mapRun {
 	id := uuid.NewString()
 	sm := job.StateMachineName + "/" + job.Label
 	r := &mapRun{
-		job: job, fn: fn, opts: opts, id: id,
+		job: job, proc: proc, opts: opts, id: id, pools: map[string]*pool{}, delayed: map[*entry]*time.Timer{},
 		arn:        "arn:aws:states:" + job.Region + ":" + job.Account + ":mapRun:" + sm + ":" + id,
 		smArn:      "arn:aws:states:" + job.Region + ":" + job.Account + ":stateMachine:" + sm,
 		execPrefix: "arn:aws:states:" + job.Region + ":" + job.Account + ":execution:" + sm + ":",
@@ -165,6 +218,9 @@ func newMapRun(job *Job, fn *execenv.Function, opts Options) *mapRun {
 		kick:       make(chan struct{}, 1),
 		counted:    make(chan struct{}),
 		held:       map[int64]*entry{},
+	}
+	for name, fn := range fns {
+		r.pools[name] = &pool{name: name, fn: fn}
 	}
 	r.cond = sync.NewCond(&r.src)
 	return r
@@ -190,8 +246,17 @@ func (r *mapRun) isHalted() bool {
 	}
 }
 
-// notify wakes the pullers waiting on cond. It never blocks and takes no lock, so it may be
-// called with any lock held: the waking is done by waker, which takes src.
+// changed records a change that a blocked puller may wait for (an invocation queued, a child
+// execution ended, the output window moved, the total became known, the run stopped) and wakes
+// the blocked pullers, if any. It never blocks and takes no lock, so it may be called with any
+// lock held: the waking is done by waker, which takes src.
+func (r *mapRun) changed() {
+	r.version.Add(1)
+	if r.nwait.Load() > 0 {
+		r.notify()
+	}
+}
+
 func (r *mapRun) notify() {
 	select {
 	case r.kick <- struct{}{}:
@@ -215,7 +280,13 @@ func (r *mapRun) waker(done <-chan struct{}) {
 func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	r.start = time.Now()
 	r.ctx = ctx
-	reader, err := itemreader.Open(r.job.ItemReader.Source, r.readerConfig())
+	var reader itemreader.Reader
+	var err error
+	if src := r.job.ItemReader; len(src.Items) > 0 {
+		reader, err = itemreader.OpenJSON("the Map state's items", src.Items, src.ReaderConfig.MaxItems)
+	} else {
+		reader, err = itemreader.Open(src.Source, r.readerConfig())
+	}
 	if err != nil {
 		var re *itemreader.ReaderError
 		if errors.As(err, &re) {
@@ -254,9 +325,7 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	go r.count(runCtx)
 	progressDone := r.reportProgress()
 
-	r.src.Lock()
-	r.spawn()
-	r.src.Unlock()
+	r.drive()
 	r.wg.Wait()
 	close(wakerDone)
 	r.pendRest()
@@ -271,45 +340,165 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// pull is the environments' Queue.Pull: it returns the next child execution to run, reading
-// the source as far as needed, or false when the environment should shut down. It blocks while
-// the output window is full or while a failure waits for the total.
-func (r *mapRun) pull() (*execenv.Task, bool) {
+// drive is the run's own goroutine's part: it starts child executions while no environment
+// runs (at the start, after every environment ended on a fault, and all along for an
+// ItemProcessor without Task states), and returns when the run is over. Once an environment
+// runs, the environments start child executions themselves (see pull) and drive only waits.
+func (r *mapRun) drive() {
 	r.src.Lock()
 	defer r.src.Unlock()
 	for {
+		v := r.version.Load()
 		if !r.stopping && r.isHalted() {
 			r.stopping = true
 		}
-		if r.stopping {
-			return nil, false
+		if r.over() {
+			return
 		}
-		if r.awaitingTotal() {
-			r.wait(r.awaitingTotal)
+		if r.live.Load() == 0 && !r.stopping && r.startOne(nil) {
 			continue
 		}
-		if len(r.ready) == 0 && !r.sourceDone {
-			if r.windowFull() {
-				r.wait(r.windowFull)
-				continue
+		if r.live.Load() == 0 {
+			// No environment: queued invocations need one (a fault ended the last).
+			for _, p := range r.pools {
+				if len(p.queue) > 0 {
+					r.spawn(p)
+				}
 			}
-			r.readSome()
-			continue
 		}
-		if len(r.ready) == 0 {
+		r.wait(v)
+	}
+}
+
+// over reports whether the run has nothing left to do: no child execution runs or waits, and
+// none will start. Called with src held.
+func (r *mapRun) over() bool {
+	if r.active > 0 {
+		return false
+	}
+	return r.stopping || (r.sourceDone && len(r.ready) == 0)
+}
+
+// startOne starts the next child execution if the limits allow, reading the source as far as
+// needed. It reports whether it made progress (started one, or read items). Called with src held.
+func (r *mapRun) startOne(from *pool) bool {
+	if r.active >= r.job.MaxConcurrency || r.awaitingTotal() {
+		return false
+	}
+	if len(r.ready) == 0 {
+		if r.sourceDone || r.windowFull() {
+			return false
+		}
+		r.readSome()
+		return true
+	}
+	e := r.ready[0]
+	r.ready[0] = nil
+	r.ready = r.ready[1:]
+	r.active++
+	e.start = time.Now()
+	e.exec = r.proc.Start(e.input, asl.ExecContext{ExecutionArn: r.execPrefix + e.name, Name: e.name,
+		StateMachineArn: r.smArn, StateMachineName: r.job.StateMachineName + "/" + r.job.Label, StartTime: e.start})
+	r.step(e, e.exec.Next(), from)
+	return true
+}
+
+// step carries out what a child execution needs next: an invocation, queued on its function's
+// pool (after a Retry's backoff), or its end. from is the pool of the environment calling, which
+// takes the invocation itself, or nil. Called with src held.
+func (r *mapRun) step(e *entry, s asl.Step, from *pool) {
+	if s.Invoke == nil {
+		if s.Error != "" {
+			e.err = &execenv.Error{Type: s.Error, Cause: s.Cause}
+		} else {
+			e.output = s.Output
+		}
+		r.end(e)
+		return
+	}
+	p := r.pools[s.Invoke.Function]
+	if p == nil { // a FunctionName.$ path chose a function that is not given
+		e.exec.Complete(asl.Result{}) // leave the execution consistent; its result is ours
+		e.err = &execenv.Error{Type: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf(
+			"Function not found: arn:aws:lambda:%s:%s:function:%s (no function module has this name)", r.job.Region, r.job.Account, s.Invoke.Function)}
+		r.end(e)
+		return
+	}
+	e.inv = s.Invoke
+	if d := s.Invoke.Delay; d > 0 {
+		r.delayed[e] = time.AfterFunc(d, func() {
+			r.src.Lock()
+			defer r.src.Unlock()
+			if _, ok := r.delayed[e]; !ok { // pendRest took it
+				return
+			}
+			delete(r.delayed, e)
+			r.queue(p, e, nil)
+		})
+		return
+	}
+	r.queue(p, e, from)
+}
+
+// queue puts e's invocation on p, starting an environment for it when none of p's is free and
+// the caller is not one of p's. Called with src held.
+func (r *mapRun) queue(p *pool, e *entry, from *pool) {
+	p.queue = append(p.queue, e)
+	if from != p && p.waiters == 0 && p.live < r.job.MaxConcurrency {
+		r.spawn(p)
+	}
+	r.changed()
+}
+
+// end records the end of a started child execution and writes it out. Called with src held.
+func (r *mapRun) end(e *entry) {
+	e.stop = time.Now()
+	e.exec, e.inv = nil, nil
+	r.active--
+	r.deliver(e)
+	r.changed()
+}
+
+// pull is the environments' Queue.Pull: it returns the next invocation for the environment's
+// function, starting child executions as far as needed, or false when the environment should
+// shut down. It blocks while there is nothing to do yet: every allowed child execution is
+// running elsewhere, the output window is full, or a failure waits for the total.
+func (r *mapRun) pull(p *pool) (*execenv.Task, bool) {
+	r.src.Lock()
+	defer r.src.Unlock()
+	for {
+		v := r.version.Load()
+		if !r.stopping && r.isHalted() {
+			r.stopping = true
+		}
+		if r.stopping || r.over() {
 			return nil, false
 		}
-		e := r.ready[0]
-		r.ready[0] = nil
-		r.ready = r.ready[1:]
-		r.started.Add(1)
-		e.task = &execenv.Task{Index: e.first, Event: e.input, Ref: e}
-		// Another environment is useful when no other one is waiting here for work.
-		if r.waiters == 0 && r.live.Load() < int64(r.job.MaxConcurrency) && (len(r.ready) > 0 || !r.sourceDone) {
-			r.spawn()
+		if len(p.queue) > 0 {
+			e := p.queue[0]
+			p.queue[0] = nil
+			p.queue = p.queue[1:]
+			r.started.Add(1)
+			inv := e.inv
+			e.task = &execenv.Task{Index: e.first, Event: inv.Payload, Ref: e, StateTimeout: inv.Timeout}
+			// Another environment is useful when no other one is waiting here for work.
+			if p.waiters == 0 && p.live < r.job.MaxConcurrency && r.moreWork() {
+				r.spawn(p)
+			}
+			return e.task, true
 		}
-		return e.task, true
+		if r.startOne(p) {
+			continue
+		}
+		p.waiters++
+		r.wait(v)
+		p.waiters--
 	}
+}
+
+// moreWork reports whether another child execution could start now. Called with src held.
+func (r *mapRun) moreWork() bool {
+	return r.active < r.job.MaxConcurrency && (len(r.ready) > 0 || !r.sourceDone)
 }
 
 // awaitingTotal reports whether the next child execution must wait: a failure has happened, a
@@ -333,19 +522,18 @@ func (r *mapRun) windowFull() bool {
 	return r.seq-r.emitted.Load() >= windowSize(r.job.MaxConcurrency)
 }
 
-// wait blocks on cond while blocked() holds, or until the run stops. Called with src held.
+// wait blocks on cond until something changed since the caller read version v. Called with
+// src held.
 //
-// Notifiers change what blocked reads, then call notify only when a puller waits (nwait), so
-// the common path costs no wake-up. nwait is raised before blocked is checked again: either
-// the notifier sees the waiter, or the waiter sees the change.
-func (r *mapRun) wait(blocked func() bool) {
-	r.waiters++
+// changed bumps version, then wakes only when a puller waits (nwait), so the common path costs
+// no wake-up. nwait is raised before version is read again: either changed sees the waiter, or
+// the waiter sees the new version.
+func (r *mapRun) wait(v uint64) {
 	r.nwait.Add(1)
-	if blocked() && !r.isHalted() {
+	if r.version.Load() == v {
 		r.cond.Wait()
 	}
 	r.nwait.Add(-1)
-	r.waiters--
 }
 
 // readSome reads the source until it has made a child input (in ready), met its end or failed,
@@ -382,7 +570,7 @@ func (r *mapRun) readSome() {
 		if r.selector != nil {
 			if input, err = r.selector.Apply(it.Index, it.Value); err != nil {
 				// A path that matches nothing is States.Runtime: terminal for the Map state.
-				r.fail(ErrRuntime, "An error occurred while executing the state '"+r.job.Label+"'. "+err.Error())
+				r.fail(ErrRuntime, "An error occurred while executing the state '"+r.def.stateName()+"' (entered at the event id #2). "+err.Error())
 				r.stopping = true
 				r.closeBatcher() // its items come first in the output
 				r.deliver(r.newEntry(&entry{first: it.Index, items: 1, input: it.Value, pending: true}))
@@ -441,15 +629,35 @@ func (r *mapRun) newEntry(e *entry) *entry {
 	return e
 }
 
-// pendRest records, once every environment has ended, what never started: child inputs made
-// but not started, and the rest of the source.
+// pendRest records, once every environment has ended, what did not finish: child executions
+// waiting for an environment or a Retry's backoff (ABORTED, as Step Functions aborts the
+// children of a failed Map Run), and what never started, child inputs made and the rest of the
+// source (PENDING).
 func (r *mapRun) pendRest() {
 	r.src.Lock()
 	defer r.src.Unlock()
 	r.stopping = true
+	aborted := func(e *entry) {
+		e.err = &execenv.Error{Type: ErrAborted, Cause: "The Map Run stopped before this child execution ended.", Aborted: true}
+		r.end(e)
+	}
+	var left []*entry
+	for e, t := range r.delayed {
+		t.Stop()
+		left = append(left, e)
+	}
+	clear(r.delayed)
+	for _, p := range r.pools {
+		left = append(left, p.queue...)
+		p.queue = nil
+	}
+	slices.SortFunc(left, func(a, b *entry) int { return int(a.seq - b.seq) })
+	for _, e := range left {
+		aborted(e)
+	}
 	r.closeBatcher() // the items it holds come before the rest of the source
 	for _, e := range r.ready {
-		e.task, e.pending = nil, true
+		e.pending = true
 		r.deliver(e)
 	}
 	r.ready = nil
@@ -483,41 +691,57 @@ func (r *mapRun) fail(name, cause string) {
 	r.halt()
 }
 
-// spawn starts one more environment. Called with src held.
-func (r *mapRun) spawn() {
+// spawn starts one more environment for p. Called with src held.
+func (r *mapRun) spawn(p *pool) {
 	r.live.Add(1)
+	p.live++
 	n := r.envs.Add(1)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		exit := r.fn.Serve(r.ctx, int(n), execenv.Queue{Pull: r.pull, Done: r.taskDone})
-		if r.logs != nil {
-			r.logs.closeEnv(int(n))
+		exit := p.fn.Serve(r.ctx, int(n), execenv.Queue{Pull: func() (*execenv.Task, bool) { return r.pull(p) }, Done: r.taskDone})
+		if p.logs != nil {
+			p.logs.closeEnv(int(n))
 		}
 		r.src.Lock()
+		p.live--
 		r.live.Add(-1)
-		// An environment that ended on a fault is replaced while work remains.
-		if exit.Reason != "spindown" && !r.stopping && !r.isHalted() && (len(r.ready) > 0 || !r.sourceDone) && r.live.Load() < int64(r.job.MaxConcurrency) {
-			r.spawn()
+		// An environment that ended on a fault is replaced while its function has work.
+		if exit.Reason != "spindown" && !r.stopping && !r.isHalted() && p.live < r.job.MaxConcurrency &&
+			(len(p.queue) > 0 || (p.live == 0 && r.moreWork())) {
+			r.spawn(p)
 		}
+		r.changed() // drive may have to take over
 		r.src.Unlock()
 	}()
 }
 
 // taskDone is called by environments, from their goroutines, once per task, before the
-// environment can take another task: a failure beyond tolerance halts dispatch before any
-// further item starts.
+// environment can take another task: the child execution goes on (or ends, and a failure
+// beyond tolerance halts dispatch) before any further item starts.
 func (r *mapRun) taskDone(t *execenv.Task) {
 	e := t.Ref.(*entry)
 	r.finishedTasks.Add(1)
 	if t.ColdStart {
 		r.coldStarts.Add(1)
 	}
-	if r.logs != nil {
-		r.logs.write(t)
+	p := r.pools[e.inv.Function]
+	if p.logs != nil {
+		p.logs.write(t)
 	}
 	t.Logs = nil
-	r.deliver(e)
+	res := asl.Result{Output: t.Output, RequestID: t.RequestID}
+	r.src.Lock()
+	defer r.src.Unlock()
+	if t.Err != nil {
+		if t.Err.Aborted { // no Retry or Catch applies to a stopped run
+			e.err = t.Err
+			r.end(e)
+			return
+		}
+		res.Error, res.Cause = t.Err.Type, t.Err.Cause
+	}
+	r.step(e, e.exec.Complete(res), p)
 }
 
 // deliver accounts for a finished entry and writes out, in item order, every entry that is now
@@ -581,9 +805,9 @@ func (r *mapRun) account(e *entry) {
 		case e.pending:
 			c.Pending += n
 			return
-		case e.task != nil && e.task.Err == nil:
+		case e.err == nil:
 			c.Succeeded += n
-		case e.task != nil && e.task.Err.Aborted:
+		case e.err.Aborted:
 			c.Aborted += n
 		default:
 			c.Failed += n

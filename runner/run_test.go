@@ -39,7 +39,7 @@ func writeItems(t *testing.T, items ...string) string {
 func job(t *testing.T, items string) runner.Job {
 	return runner.Job{
 		ItemReader: runner.ItemReader{Source: items},
-		Function:   runner.Function{Path: guesttest.Build(t, testGuest), Timeout: runner.Duration(time.Second)},
+		Functions:  []runner.Function{{Path: guesttest.Build(t, testGuest), Timeout: runner.Duration(time.Second)}},
 		CacheDir:   cacheDir,
 	}
 }
@@ -271,8 +271,8 @@ func TestReaderFailures(t *testing.T) {
 func TestFaultsDoNotStopTheRun(t *testing.T) {
 	items := writeItems(t, echo(0), `{"op":"spin"}`, echo(2), `{"op":"exit","code":1}`, echo(4), `{"op":"oom"}`, echo(6))
 	j := job(t, items)
-	j.Function.Timeout = runner.Duration(2 * time.Second)
-	j.Function.MemoryMB = 16
+	j.Functions[0].Timeout = runner.Duration(2 * time.Second)
+	j.Functions[0].MemoryMB = 16
 	three := int64(3)
 	j.ToleratedFailureCount = &three
 	j.MaxConcurrency = 2
@@ -301,15 +301,15 @@ func TestValidation(t *testing.T) {
 		{"concurrency over 10000", func(j *runner.Job) { j.MaxConcurrency = 10001 }, "MaxConcurrency"},
 		{"negative count", func(j *runner.Job) { v := int64(-1); j.ToleratedFailureCount = &v }, "ToleratedFailureCount"},
 		{"percentage over 100", func(j *runner.Job) { v := 100.1; j.ToleratedFailurePercentage = &v }, "ToleratedFailurePercentage"},
-		{"reserved env", func(j *runner.Job) { j.Function.Environment = map[string]string{"AWS_REGION": "x"} }, "Function.Environment"},
+		{"reserved env", func(j *runner.Job) { j.Functions[0].Environment = map[string]string{"AWS_REGION": "x"} }, "Functions[0].Environment"},
 		{"bad label", func(j *runner.Job) { j.Label = "a b" }, "Label"},
 		{"long label", func(j *runner.Job) { j.Label = strings.Repeat("x", 41) }, "Label"},
-		{"timeout over 900s", func(j *runner.Job) { j.Function.Timeout = runner.Duration(901 * time.Second) }, "Function.Timeout"},
-		{"memory", func(j *runner.Job) { j.Function.MemoryMB = 20000 }, "Function.MemoryMB"},
+		{"timeout over 900s", func(j *runner.Job) { j.Functions[0].Timeout = runner.Duration(901 * time.Second) }, "Functions[0].Timeout"},
+		{"memory", func(j *runner.Job) { j.Functions[0].MemoryMB = 20000 }, "Functions[0].MemoryMB"},
 		{"bad input type", func(j *runner.Job) { j.ItemReader.ReaderConfig.InputType = "XML" }, "ItemReader.ReaderConfig.InputType"},
 		{"bad delimiter", func(j *runner.Job) { j.ItemReader.ReaderConfig.CSVDelimiter = "COLON" }, "ItemReader.ReaderConfig.CSVDelimiter"},
 		{"GIVEN without headers", func(j *runner.Job) { j.ItemReader.ReaderConfig.CSVHeaderLocation = "GIVEN" }, "ItemReader.ReaderConfig.CSVHeaders"},
-		{"missing module", func(j *runner.Job) { j.Function.Path = "/nonexistent.wasm" }, "Function.Path"},
+		{"missing module", func(j *runner.Job) { j.Functions[0].Path = "/nonexistent.wasm" }, "Functions"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -339,7 +339,7 @@ func TestLogStreams(t *testing.T) {
 	j := job(t, items)
 	j.MaxConcurrency = 1
 	j.LogDir = t.TempDir()
-	j.Function.Timeout = runner.Duration(300 * time.Millisecond)
+	j.Functions[0].Timeout = runner.Duration(300 * time.Millisecond)
 	one := int64(1)
 	j.ToleratedFailureCount = &one
 	rep, _ := run(t, j)
@@ -421,7 +421,7 @@ func TestItemSelectorPathMissingFailsTheRun(t *testing.T) {
 func TestItemBatcher(t *testing.T) {
 	items := writeItems(t, `{"n":0}`, `{"n":1}`, `{"n":2}`, `{"n":3}`, `{"n":4}`)
 	j := job(t, items)
-	j.Function.Path = guesttest.Build(t, "samples/uppercase") // returns objects without top-level strings unchanged
+	j.Functions[0].Path = guesttest.Build(t, "samples/uppercase") // returns objects without top-level strings unchanged
 	j.ItemBatcher = &runner.ItemBatcher{MaxItemsPerBatch: 2, BatchInput: json.RawMessage(`{"k":1}`)}
 	rep, out := run(t, j)
 	if rep.Status != runner.StatusSucceeded {

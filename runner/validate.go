@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/wasmap/wasmap/runner/internal/asl"
 	"github.com/wasmap/wasmap/runner/internal/batcher"
 	"github.com/wasmap/wasmap/runner/internal/execenv"
 	"github.com/wasmap/wasmap/runner/internal/selector"
@@ -41,8 +42,11 @@ func (j *Job) normalize() error {
 	if j.StateMachineName == "" {
 		j.StateMachineName = "wasmap"
 	}
-	if j.ItemReader.Source == "" {
+	switch {
+	case j.ItemReader.Source == "" && len(j.ItemReader.Items) == 0:
 		return invalid("ItemReader.Source", "no item source given")
+	case j.ItemReader.Source != "" && len(j.ItemReader.Items) > 0:
+		return invalid("ItemReader.Items", "give items or a source, not both")
 	}
 	rc := &j.ItemReader.ReaderConfig
 	rc.InputType = strings.ToUpper(rc.InputType)
@@ -123,40 +127,38 @@ func (j *Job) normalize() error {
 			}
 		}
 	}
-	f := &j.Function
-	if f.Path == "" {
-		return invalid("Function.Path", "no function module given")
+	if len(j.Functions) == 0 {
+		return invalid("Functions", "no function module given")
 	}
-	if f.Name == "" {
-		f.Name = nameFromPath(f.Path)
-	}
-	if !validFunctionName(f.Name) {
-		return invalid("Function.Name", "%q: use 1-64 letters, digits, hyphens or underscores (Lambda's rule)", f.Name)
-	}
-	if f.MemoryMB == 0 {
-		f.MemoryMB = 128
-	}
-	if f.MemoryMB < 1 || f.MemoryMB > 10240 {
-		return invalid("Function.MemoryMB", "must be between 1 and 10240 (Lambda's maximum), got %d", f.MemoryMB)
-	}
-	if f.Timeout == 0 {
-		f.Timeout = Duration(3 * time.Second)
-	}
-	if f.Timeout < 0 || time.Duration(f.Timeout) > 900*time.Second {
-		return invalid("Function.Timeout", "must be more than 0 and at most 900s (Lambda's maximum), got %v", time.Duration(f.Timeout))
-	}
-	if f.InitTimeout == 0 {
-		f.InitTimeout = Duration(10 * time.Second)
-	}
-	if f.InitTimeout < 0 {
-		return invalid("Function.InitTimeout", "must be more than 0, got %v", time.Duration(f.InitTimeout))
-	}
-	for k := range f.Environment {
-		if k == "" || strings.ContainsAny(k, "=\x00") {
-			return invalid("Function.Environment", "%q is not a valid variable name", k)
+	names := map[string]bool{}
+	for i := range j.Functions {
+		f := &j.Functions[i]
+		field := fmt.Sprintf("Functions[%d]", i)
+		if err := f.normalize(field); err != nil {
+			return err
 		}
-		if execenv.IsReserved(k) {
-			return invalid("Function.Environment", "%s is reserved by Lambda and set by wasmap", k)
+		if names[f.Name] {
+			return invalid(field+".Name", "%q is given twice", f.Name)
+		}
+		names[f.Name] = true
+	}
+	if len(j.ItemProcessor) == 0 {
+		if len(j.Functions) > 1 {
+			return invalid("Functions", "%d functions are given but no ItemProcessor says which Task invokes which", len(j.Functions))
+		}
+	} else {
+		p, err := asl.ParseProcessor(j.ItemProcessor)
+		if err != nil {
+			var de *asl.DefinitionError
+			if errors.As(err, &de) {
+				return &ValidationError{Field: de.Location, Reason: de.Reason}
+			}
+			return invalid("ItemProcessor", "%v", err)
+		}
+		for _, ref := range p.Functions() {
+			if !names[ref.Name] {
+				return &ValidationError{Field: ref.Location, Reason: fmt.Sprintf("no function module is named %q (give one with --function %s=FILE.wasm)", ref.Name, ref.Name)}
+			}
 		}
 	}
 	if j.Region == "" {
@@ -216,4 +218,44 @@ func validFunctionName(n string) bool {
 		}
 	}
 	return true
+}
+
+// normalize applies a function's defaults and checks its limits; field names it in errors.
+func (f *Function) normalize(field string) error {
+	if f.Path == "" {
+		return invalid(field+".Path", "no function module given")
+	}
+	if f.Name == "" {
+		f.Name = nameFromPath(f.Path)
+	}
+	if !validFunctionName(f.Name) {
+		return invalid(field+".Name", "%q: use 1-64 letters, digits, hyphens or underscores (Lambda's rule)", f.Name)
+	}
+	if f.MemoryMB == 0 {
+		f.MemoryMB = 128
+	}
+	if f.MemoryMB < 1 || f.MemoryMB > 10240 {
+		return invalid(field+".MemoryMB", "must be between 1 and 10240 (Lambda's maximum), got %d", f.MemoryMB)
+	}
+	if f.Timeout == 0 {
+		f.Timeout = Duration(3 * time.Second)
+	}
+	if f.Timeout < 0 || time.Duration(f.Timeout) > 900*time.Second {
+		return invalid(field+".Timeout", "must be more than 0 and at most 900s (Lambda's maximum), got %v", time.Duration(f.Timeout))
+	}
+	if f.InitTimeout == 0 {
+		f.InitTimeout = Duration(10 * time.Second)
+	}
+	if f.InitTimeout < 0 {
+		return invalid(field+".InitTimeout", "must be more than 0, got %v", time.Duration(f.InitTimeout))
+	}
+	for k := range f.Environment {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return invalid(field+".Environment", "%q is not a valid variable name", k)
+		}
+		if execenv.IsReserved(k) {
+			return invalid(field+".Environment", "%s is reserved by Lambda and set by wasmap", k)
+		}
+	}
+	return nil
 }

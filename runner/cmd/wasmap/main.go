@@ -110,6 +110,15 @@ environment is replaced.
 Failures: by default any failed item fails the map run with States.ExceedToleratedFailureThreshold
 (Step Functions' defaults: tolerated count 0, percentage 0). Items that never started are PENDING.
 
+Definitions: --definition FILE reads a Map state in Amazon States Language (or a state machine
+whose StartAt state is the Map state): ItemReader, ItemsPath, ItemSelector/Parameters,
+ItemBatcher, MaxConcurrency[Path], ToleratedFailureCount/Percentage[Path], Label,
+ItemProcessor (Task, Pass, Succeed and Fail states, with Retry, Catch and TimeoutSeconds),
+ResultWriter, ResultSelector, ResultPath and OutputPath. --input is then the state input. A Task
+names its function (a Lambda ARN, a name, or arn:aws:states:::lambda:invoke with FunctionName):
+give each with --function NAME=FILE.wasm. S3 buckets named by the ItemReader and ResultWriter are
+local folders given with --bucket NAME=DIR. Flags given beside --definition win over its fields.
+
 Output: on success stdout gets the state output: the array of the items' outputs in item order
 (the COMPACT transformation), or, with --results, {"MapRunArn":...,"ResultWriterDetails":{...}}.
 On failure stdout gets {"Error":...,"Cause":...}. Progress and the summary go to stderr.
@@ -118,8 +127,10 @@ PENDING_n.json, as a ResultWriter exports to S3.
 
 Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "function", Aliases: []string{"f"}, Usage: "the function module `FILE.wasm` (required)", TakesFile: true},
-			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array, JSON Lines or CSV `FILE` (.gz/.zst allowed), or a folder (one item per file) (required)", TakesFile: true},
+			&cli.StringSliceFlag{Name: "function", Aliases: []string{"f"}, Usage: "the function module `FILE.wasm`, or NAME=FILE.wasm to name it for a definition's Task states (required; repeatable)", TakesFile: true},
+			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array, JSON Lines or CSV `FILE` (.gz/.zst allowed), or a folder (one item per file) (required unless --definition says)", TakesFile: true},
+			&cli.StringFlag{Name: "definition", Aliases: []string{"d"}, Usage: "a Map state (or a state machine starting with one) in Amazon States Language, from `FILE`", TakesFile: true},
+			&cli.StringSliceFlag{Name: "bucket", Usage: "serve the S3 bucket NAME of a definition from the local folder DIR: `NAME=DIR` (repeatable)"},
 			&cli.StringFlag{Name: "input-type", Usage: "`TYPE` of the items file: json (an array), jsonl or csv (default: from the file's name and content)"},
 			&cli.StringFlag{Name: "csv-headers", Usage: "the CSV column `NAMES`, comma-separated, when the file has no header row (CSVHeaderLocation GIVEN)"},
 			&cli.StringFlag{Name: "csv-delimiter", Usage: "CSV `DELIMITER`: comma, pipe, semicolon, space or tab (default: comma)"},
@@ -188,19 +199,43 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 				CSVDelimiter: cmd.String("csv-delimiter"),
 			},
 		},
-		Function: runner.Function{
-			Path:        cmd.String("function"),
-			Name:        cmd.String("name"),
-			MemoryMB:    cmd.Int("memory-mb"),
-			Timeout:     runner.Duration(cmd.Duration("timeout")),
-			InitTimeout: runner.Duration(cmd.Duration("init-timeout")),
-		},
 	}
-	if job.Function.Path == "" {
+	for _, f := range cmd.StringSlice("function") {
+		fn := runner.Function{Path: f, MemoryMB: cmd.Int("memory-mb"), Timeout: runner.Duration(cmd.Duration("timeout")),
+			InitTimeout: runner.Duration(cmd.Duration("init-timeout"))}
+		if name, path, ok := strings.Cut(f, "="); ok && !strings.ContainsAny(name, `/\`) {
+			fn.Name, fn.Path = name, path
+		}
+		job.Functions = append(job.Functions, fn)
+	}
+	if len(job.Functions) == 0 {
 		return job, errors.New("--function is required: the .wasm module to run on each item")
 	}
-	if job.ItemReader.Source == "" {
-		return job, errors.New("--items is required: a JSON or JSON Lines file of items")
+	if n := cmd.String("name"); n != "" {
+		if len(job.Functions) > 1 || job.Functions[0].Name != "" {
+			return job, errors.New("--name names a single unnamed --function; use --function NAME=FILE.wasm")
+		}
+		job.Functions[0].Name = n
+	}
+	if d := cmd.String("definition"); d != "" {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			return job, fmt.Errorf("--definition: %w", err)
+		}
+		job.Definition = b
+	}
+	for _, kv := range cmd.StringSlice("bucket") {
+		name, dir, ok := strings.Cut(kv, "=")
+		if !ok || name == "" || dir == "" {
+			return job, fmt.Errorf("--bucket %q: use NAME=DIR", kv)
+		}
+		if job.Buckets == nil {
+			job.Buckets = map[string]string{}
+		}
+		job.Buckets[name] = dir
+	}
+	if job.ItemReader.Source == "" && len(job.Definition) == 0 {
+		return job, errors.New("--items is required: a JSON, JSON Lines or CSV file of items, or a folder")
 	}
 	if in, file := cmd.String("input"), cmd.String("input-file"); in != "" || file != "" {
 		if in != "" && file != "" {
@@ -250,10 +285,12 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 		if !ok || k == "" {
 			return job, fmt.Errorf("--env %q: use K=V", kv)
 		}
-		if job.Function.Environment == nil {
-			job.Function.Environment = map[string]string{}
+		for i := range job.Functions {
+			if job.Functions[i].Environment == nil {
+				job.Functions[i].Environment = map[string]string{}
+			}
+			job.Functions[i].Environment[k] = v
 		}
-		job.Function.Environment[k] = v
 	}
 	return job, nil
 }
