@@ -417,11 +417,9 @@ func (r *mapRun) step(e *entry, s asl.Step, from *pool) {
 		return
 	}
 	p := r.pools[s.Invoke.Function]
-	if p == nil { // a FunctionName.$ path chose a function that is not given
-		e.exec.Complete(asl.Result{}) // leave the execution consistent; its result is ours
-		e.err = &execenv.Error{Type: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf(
-			"Function not found: arn:aws:lambda:%s:%s:function:%s (no function module has this name)", r.job.Region, r.job.Account, s.Invoke.Function)}
-		r.end(e)
+	if p == nil { // a FunctionName.$ path chose a function that is not given: the Task fails
+		r.step(e, e.exec.Complete(asl.Result{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf(
+			"Function not found: arn:aws:lambda:%s:%s:function:%s (no function module has this name)", r.job.Region, r.job.Account, s.Invoke.Function)}), from)
 		return
 	}
 	e.inv = s.Invoke

@@ -130,12 +130,11 @@ func (e *Execution) Complete(r Result) Step {
 	if e.pending == nil {
 		return e.Next()
 	}
-	inv := e.pending
 	e.pending = nil
 	e.events += 3 // …Scheduled, …Started, …Succeeded/Failed/TimedOut
 	s := e.cur
 	if r.Error != "" {
-		return e.failed(s, inv, r.Error, r.Cause)
+		return e.failed(s, r.Error, r.Cause)
 	}
 	out := json.RawMessage("null")
 	if len(r.Output) > 0 {
@@ -166,7 +165,7 @@ func (e *Execution) Complete(r Result) Step {
 
 // failed handles a failed invocation: a matching retrier with attempts left retries it, else a
 // matching catcher moves to its Next state, else the execution fails.
-func (e *Execution) failed(s *state, inv *Invocation, name, cause string) Step {
+func (e *Execution) failed(s *state, name, cause string) Step {
 	if name == ErrorRuntime {
 		return e.end(Step{Error: name, Cause: cause})
 	}

@@ -183,8 +183,18 @@ func handle(ctx context.Context, ev Event) (any, error) {
 		return len(ev.Lines), nil
 	case "counter":
 		return invocations, nil
+	case "flaky": // fails with InvalidOrderError until this environment's value-th invocation
+		if invocations <= valueInt(ev.Value) {
+			return nil, &InvalidOrderError{fmt.Sprintf("flaky: invocation %d", invocations)}
+		}
+		return invocations, nil
 	}
 	return nil, &UnknownOpError{ev.Op}
+}
+
+func valueInt(v json.RawMessage) int {
+	n, _ := strconv.Atoi(string(v))
+	return n
 }
 
 // recurse never returns: every call needs a new frame.
