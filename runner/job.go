@@ -111,6 +111,10 @@ type ResultWriter struct {
 	Dir string `json:"Dir,omitempty"`
 	// WriterConfig formats the results.
 	WriterConfig *WriterConfig `json:"WriterConfig,omitempty"`
+	// MaxFileBytes starts a new result file (SUCCEEDED_1.json, …) when the current one would
+	// pass this size. Default 5 GiB, about Step Functions' limit. A record larger than it goes
+	// alone in one file.
+	MaxFileBytes int64 `json:"MaxFileBytes,omitempty"`
 }
 
 // WriterConfig is ResultWriter.WriterConfig.

@@ -59,7 +59,7 @@ func (r *mapRun) openOutputs() error {
 			return err
 		}
 		w, err := resultwriter.New(resultwriter.Config{Dir: dir, MapRunID: r.id, MapRunArn: r.arn,
-			OutputType: outputType, Transformation: r.transform})
+			OutputType: outputType, Transformation: r.transform, MaxFileBytes: rw.MaxFileBytes})
 		if err != nil {
 			return fmt.Errorf("results folder %s: %w", rw.Dir, err)
 		}

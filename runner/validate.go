@@ -109,6 +109,9 @@ func (j *Job) normalize() error {
 		return invalid("ToleratedFailurePercentage", "must be between 0 and 100, got %g", *p)
 	}
 	if rw := j.ResultWriter; rw != nil {
+		if rw.MaxFileBytes < 0 {
+			return invalid("ResultWriter.MaxFileBytes", "cannot be negative, got %d", rw.MaxFileBytes)
+		}
 		if rw.Dir == "" && rw.WriterConfig == nil {
 			return invalid("ResultWriter", "an empty ResultWriter is invalid: give a folder, a WriterConfig, or both")
 		}

@@ -146,6 +146,7 @@ Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
 			&cli.Int64Flag{Name: "tolerated-failure-count", Usage: "the map run fails when more than `N` items fail"},
 			&cli.FloatFlag{Name: "tolerated-failure-percentage", Usage: "the map run fails when more than `P` percent of the items fail (0-100)"},
 			&cli.StringFlag{Name: "results", Aliases: []string{"o"}, Usage: "export results to `DIR`/<map-run-id>/ in the ResultWriter layout", TakesFile: true},
+			&cli.Int64Flag{Name: "results-file-size", Usage: "start a new result file (SUCCEEDED_1.json, ...) past `BYTES` (default: 5 GiB, about Step Functions' limit)", HideDefault: true},
 			&cli.StringFlag{Name: "transformation", Usage: "ResultWriter WriterConfig.Transformation: `T` is NONE (records with metadata), COMPACT (outputs) or FLATTEN (outputs, arrays spread); default NONE with --results, COMPACT without"},
 			&cli.StringFlag{Name: "output-type", Usage: "ResultWriter WriterConfig.OutputType of the result files: `TYPE` JSON (an array per file) or JSONL (a record per line)"},
 			&cli.StringFlag{Name: "logs", Usage: "keep each environment's log stream (START/END/REPORT and the function's output) under `DIR`/<map-run-id>/logs/ (default: with --results, its folder)", TakesFile: true},
@@ -275,7 +276,7 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 		job.ToleratedFailurePercentage = &v
 	}
 	if d, tr, ot := cmd.String("results"), cmd.String("transformation"), cmd.String("output-type"); d != "" || tr != "" || ot != "" {
-		job.ResultWriter = &runner.ResultWriter{Dir: d}
+		job.ResultWriter = &runner.ResultWriter{Dir: d, MaxFileBytes: cmd.Int64("results-file-size")}
 		if tr != "" || ot != "" {
 			job.ResultWriter.WriterConfig = &runner.WriterConfig{OutputType: ot, Transformation: tr}
 		}

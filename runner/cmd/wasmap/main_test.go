@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"os"
 	"os/exec"
@@ -362,5 +363,70 @@ func TestSelectorAndBatcherFlags(t *testing.T) {
 	_, stderr, code = wasmap(t, "run", "-f", wasm, "-i", items, "--item-selector", `{"a":{"who.$":"$$.Map.Item.Value[?"}}`)
 	if code != 2 || !strings.Contains(stderr, "ItemSelector.a.who.$") {
 		t.Errorf("bad selector: exit %d, %s", code, stderr)
+	}
+}
+
+// Each Transformation through the CLI: without --results the state output is formatted; with
+// --results the records are, and a small --results-file-size splits them into several files.
+func TestTransformations(t *testing.T) {
+	wasm := guesttest.Build(t, "runner/testdata/guests/testguest")
+	items := filepath.Join(t.TempDir(), "items.jsonl")
+	os.WriteFile(items, []byte(`{"op":"echo","value":[1,2]}`+"\n"+`{"op":"echo","value":3}`+"\n"), 0o644)
+	for _, tc := range []struct{ tr, want string }{
+		{"COMPACT", `[[1,2],3]`},
+		{"FLATTEN", `[1,2,3]`},
+	} {
+		stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", items, "--transformation", tc.tr, "--progress", "none")
+		if code != 0 || strings.TrimSpace(stdout) != tc.want {
+			t.Errorf("%s: exit %d, stdout %s, stderr %s; want %s", tc.tr, code, stdout, stderr, tc.want)
+		}
+	}
+	stdout, _, code := wasmap(t, "run", "-f", wasm, "-i", items, "--transformation", "NONE", "--progress", "none")
+	var recs []struct{ Output, Status, ExecutionArn string }
+	if code != 0 || json.Unmarshal([]byte(stdout), &recs) != nil || len(recs) != 2 || recs[0].Output != "[1,2]" || recs[1].Status != "SUCCEEDED" || recs[1].ExecutionArn == "" {
+		t.Errorf("NONE: exit %d, stdout %s", code, stdout)
+	}
+
+	dir := t.TempDir()
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", items, "--results", dir, "--output-type", "JSONL", "--results-file-size", "10", "--progress", "none")
+	var state struct{ ResultWriterDetails struct{ Bucket, Key string } }
+	if code != 0 || json.Unmarshal([]byte(stdout), &state) != nil {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	manifest, _ := os.ReadFile(filepath.Join(state.ResultWriterDetails.Bucket, state.ResultWriterDetails.Key))
+	var m struct{ ResultFiles struct{ SUCCEEDED []struct{ Key string } } }
+	if json.Unmarshal(manifest, &m) != nil || len(m.ResultFiles.SUCCEEDED) != 2 {
+		t.Fatalf("manifest %s: want two SUCCEEDED files, one record each", manifest)
+	}
+	for i, f := range m.ResultFiles.SUCCEEDED {
+		if !strings.HasSuffix(f.Key, fmt.Sprintf("SUCCEEDED_%d.json", i)) {
+			t.Errorf("file %d is %s", i, f.Key)
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, f.Key))
+		if lines := strings.Count(string(b), "\n"); lines != 1 || !strings.HasPrefix(string(b), `{"ExecutionArn":`) {
+			t.Errorf("%s: %q, want one JSON Lines record", f.Key, b)
+		}
+	}
+}
+
+// A definition file through the CLI: a Retry with backoff that succeeds, then a Catch.
+func TestDefinitionRetryCatch(t *testing.T) {
+	wasm := guesttest.Build(t, "runner/testdata/guests/testguest")
+	def := filepath.Join(t.TempDir(), "map.json")
+	os.WriteFile(def, []byte(`{"StartAt":"Orders","States":{"Orders":{"Type":"Map","ItemsPath":"$.orders","MaxConcurrency":1,
+	  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"Work","States":{
+	    "Work":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"checker","Payload.$":"$"},
+	      "Retry":[{"ErrorEquals":["InvalidOrderError"],"IntervalSeconds":1,"MaxAttempts":1}],
+	      "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.failure","Next":"Flag"}],
+	      "OutputPath":"$.Payload","End":true},
+	    "Flag":{"Type":"Pass","Parameters":{"flagged.$":"$.failure.Error"},"End":true}}},
+	  "ResultPath":"$.results","End":true}}}`), 0o644)
+	// One environment: invocation 1 fails, its retry (2) succeeds; the second order fails on 3
+	// and on its retry (4), and is caught.
+	stdout, stderr, code := wasmap(t, "run", "-f", "checker="+wasm, "--definition", def, "--progress", "none",
+		"--input", `{"orders":[{"op":"flaky","value":1},{"op":"flaky","value":4}]}`)
+	want := `{"orders":[{"op":"flaky","value":1},{"op":"flaky","value":4}],"results":[2,{"flagged":"InvalidOrderError"}]}`
+	if code != 0 || strings.TrimSpace(stdout) != want {
+		t.Fatalf("exit %d, stdout %s, stderr %s; want %s", code, stdout, stderr, want)
 	}
 }
