@@ -133,15 +133,15 @@ type mapRun struct {
 	reader     itemreader.Reader
 	bt         *batcher.Batcher
 	btClosed   bool
-	ready      []*entry // child inputs made, not started yet
-	seq        int64    // the next entry's position in the output
-	sourceDone bool     // the reader is exhausted (or failed)
-	stopping   bool     // no new child execution starts
-	active     int      // child executions started and not ended
+	ready      []*entry               // child inputs made, not started yet
+	seq        int64                  // the next entry's position in the output
+	sourceDone bool                   // the reader is exhausted (or failed)
+	stopping   bool                   // no new child execution starts
+	active     int                    // child executions started and not ended
 	delayed    map[*entry]*time.Timer // child executions waiting for a Retry's backoff
-	driving    bool     // the run's own goroutine is in drive
-	nwait      atomic.Int32  // pullers blocked on cond
-	version    atomic.Uint64 // bumped by every change a blocked puller may wait for
+	driving    bool                   // the run's own goroutine is in drive
+	nwait      atomic.Int32           // pullers blocked on cond
+	version    atomic.Uint64          // bumped by every change a blocked puller may wait for
 
 	// The ordered output, guarded by out.
 	out     sync.Mutex

@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -394,7 +394,9 @@ func TestTransformations(t *testing.T) {
 		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 	}
 	manifest, _ := os.ReadFile(filepath.Join(state.ResultWriterDetails.Bucket, state.ResultWriterDetails.Key))
-	var m struct{ ResultFiles struct{ SUCCEEDED []struct{ Key string } } }
+	var m struct {
+		ResultFiles struct{ SUCCEEDED []struct{ Key string } }
+	}
 	if json.Unmarshal(manifest, &m) != nil || len(m.ResultFiles.SUCCEEDED) != 2 {
 		t.Fatalf("manifest %s: want two SUCCEEDED files, one record each", manifest)
 	}
