@@ -12,6 +12,9 @@ const (
 	MeterModule = "wasmap_meter_v1"
 	// WASIModule is WASI preview 1.
 	WASIModule = "wasi_snapshot_preview1"
+	// ObjectModule is object I/O (ABI.md §8), imported by function modules that read or write
+	// objects by key.
+	ObjectModule = "wasmap_object_v1"
 )
 
 // Function names in RuntimeModule.
@@ -78,18 +81,83 @@ var RuntimeFuncs = map[string]Signature{
 	FuncRemainingMs:  {nil, []ValType{I64}},
 }
 
+// Function names in ObjectModule (ABI.md §8). Handles are i32, offsets and results i64.
+const (
+	FuncObjectOpen   = "open"   // (name_ptr, name_len i32) -> i64 handle
+	FuncObjectCreate = "create" // (name_ptr, name_len i32) -> i64 handle
+	FuncObjectStat   = "stat"   // (name_ptr, name_len, ptr, cap i32) -> i64 JSON length
+	FuncObjectSize   = "size"   // (handle i32) -> i64 size
+	FuncObjectRead   = "read"   // (handle i32, offset i64, ptr, len i32) -> i64 bytes read
+	FuncObjectWrite  = "write"  // (handle, ptr, len i32) -> i64 bytes written
+	FuncObjectClose  = "close"  // (handle i32) -> i64 (0); commits a writer
+	FuncObjectAbort  = "abort"  // (handle i32) -> i64 (0); discards a writer
+)
+
+// ObjectFuncs lists every function of ObjectModule with its signature.
+var ObjectFuncs = map[string]Signature{
+	FuncObjectOpen:   {[]ValType{I32, I32}, []ValType{I64}},
+	FuncObjectCreate: {[]ValType{I32, I32}, []ValType{I64}},
+	FuncObjectStat:   {[]ValType{I32, I32, I32, I32}, []ValType{I64}},
+	FuncObjectSize:   {[]ValType{I32}, []ValType{I64}},
+	FuncObjectRead:   {[]ValType{I32, I64, I32, I32}, []ValType{I64}},
+	FuncObjectWrite:  {[]ValType{I32, I32, I32}, []ValType{I64}},
+	FuncObjectClose:  {[]ValType{I32}, []ValType{I64}},
+	FuncObjectAbort:  {[]ValType{I32}, []ValType{I64}},
+}
+
+// GuestModules maps each host module a function module may import to its functions: the
+// table an import check looks a (module, name) pair up in. WASIModule is not in it (wazero
+// defines WASI), nor MeterModule (guests never import it).
+var GuestModules = map[string]map[string]Signature{
+	RuntimeModule: RuntimeFuncs,
+	ObjectModule:  ObjectFuncs,
+}
+
+// Object I/O limits and names (ABI.md §8).
+const (
+	// MaxObjectNameBytes is the longest object name, as S3 limits a key: longer is ENAMETOOLONG.
+	MaxObjectNameBytes = 1024
+	// MaxObjectIOBytes is the most one read or write call moves; the guest loops for more.
+	MaxObjectIOBytes = 8 << 20
+	// MaxObjectHandles is how many handles an environment may hold open at once (EMFILE beyond).
+	MaxObjectHandles = 64
+	// EnvOutputPrefix is the environment variable holding the output location as a URI ending
+	// in "/" ("file:///abs/out/", "s3://bucket/prefix/"); unset when the run has none.
+	EnvOutputPrefix = "WASMAP_OUTPUT_PREFIX"
+	// EnvDefaultPrefix is the environment variable holding the location that plain keys are
+	// resolved against (the item source's root), as a URI ending in "/".
+	EnvDefaultPrefix = "WASMAP_DEFAULT_PREFIX"
+)
+
+// ObjectInfo is the JSON that FuncObjectStat returns, spelled as an s3:listObjectsV2 item
+// (and as a folder source's items). LastModified is in whole seconds since the epoch.
+type ObjectInfo struct {
+	Etag         string `json:"Etag"`
+	Key          string `json:"Key"`
+	LastModified int64  `json:"LastModified"`
+	Size         int64  `json:"Size"`
+}
+
 // Errno is a WASI preview 1 error number. Host functions return it negated.
 type Errno int32
 
 // Errnos used by ABI v1 (WASI preview 1 numbering).
 const (
-	E2BIG     Errno = 1
-	EACCES    Errno = 2
-	EALREADY  Errno = 7
-	ECANCELED Errno = 11
-	EFAULT    Errno = 21
-	EINVAL    Errno = 28
-	ENOTSUP   Errno = 58
+	E2BIG        Errno = 1
+	EACCES       Errno = 2
+	EALREADY     Errno = 7
+	EBADF        Errno = 8
+	ECANCELED    Errno = 11
+	EFAULT       Errno = 21
+	EINVAL       Errno = 28
+	EIO          Errno = 29
+	EISDIR       Errno = 31
+	EMFILE       Errno = 33
+	ENAMETOOLONG Errno = 37
+	ENOENT       Errno = 44
+	ENOSPC       Errno = 51
+	ENOTDIR      Errno = 54
+	ENOTSUP      Errno = 58
 )
 
 // Log levels for FuncLog: Lambda's application levels.

@@ -28,6 +28,7 @@ import (
 
 	"github.com/wasmap/wasmap/abi"
 	"github.com/wasmap/wasmap/runner/internal/instrument"
+	"github.com/wasmap/wasmap/runner/internal/objectio"
 )
 
 // Config describes a function module and the limits of its environments.
@@ -49,6 +50,9 @@ type Config struct {
 	// Meter chooses how deadlines are enforced. The zero value, MeterInstrument, is the only
 	// one for real runs; the others exist to measure it.
 	Meter Meter
+	// Objects is the object I/O policy and stores (wasmap_object_v1), shared by all
+	// environments; the caller closes it after the Function. Nil: every object call is ENOTSUP.
+	Objects *objectio.Access
 }
 
 func (c *Config) defaults() error {
@@ -173,7 +177,7 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Function, error) {
 		return nil, errors.New("module imports a memory: function modules must define their own")
 	}
 	f.compiled = compiled
-	f.env = lambdaEnv(&cfg)
+	f.env = objectEnv(lambdaEnv(&cfg), cfg.Objects)
 	f.LoadDuration = time.Since(start)
 	return f, nil
 }
@@ -219,8 +223,8 @@ func checkImports(compiled wazero.CompiledModule) error {
 		switch mod {
 		case abi.WASIModule, abi.MeterModule:
 			continue
-		case abi.RuntimeModule:
-			sig, ok := abi.RuntimeFuncs[name]
+		case abi.RuntimeModule, abi.ObjectModule:
+			sig, ok := abi.GuestModules[mod][name]
 			if !ok {
 				return fmt.Errorf("module imports %s.%s, which ABI v1 does not define", mod, name)
 			}
@@ -228,7 +232,7 @@ func checkImports(compiled wazero.CompiledModule) error {
 				return fmt.Errorf("module imports %s.%s with a signature other than ABI v1's", mod, name)
 			}
 		default:
-			return fmt.Errorf("module imports %s.%s: only %s and %s are available", mod, name, abi.RuntimeModule, abi.WASIModule)
+			return fmt.Errorf("module imports %s.%s: only %s, %s and %s are available", mod, name, abi.RuntimeModule, abi.ObjectModule, abi.WASIModule)
 		}
 	}
 	return nil

@@ -30,6 +30,9 @@ func instantiateHost(ctx context.Context, rt wazero.Runtime) error {
 	if _, err := b.Instantiate(ctx); err != nil {
 		return err
 	}
+	if err := instantiateObjects(ctx, rt); err != nil {
+		return err
+	}
 	m := rt.NewHostModuleBuilder(abi.MeterModule)
 	m.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostYield), nil, nil).Export(abi.FuncYield)
 	m.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(hostMemoryGrow), []api.ValueType{i32}, []api.ValueType{i32}).Export(abi.FuncMemoryGrow)
@@ -47,6 +50,7 @@ func errno64(e abi.Errno) uint64 { return uint64(-int64(e)) }
 func hostNext(ctx context.Context, mod api.Module, stack []uint64) {
 	e := envOf(ctx)
 	e.mod = mod
+	e.releaseObjects()
 	if e.invoking && e.cur != nil {
 		e.fail(&Error{Type: abi.ErrInvalidStateTransition, Cause: `{"errorType":"InvalidStateTransition","errorMessage":"State transition from Running to Ready failed for runtime. Error: next called before a response"}`})
 	}
