@@ -35,8 +35,8 @@ func Inspect(ctx context.Context, wasm []byte) (*ModuleInfo, error) {
 		mod, name, _ := f.Import()
 		info.Imports = append(info.Imports, fmt.Sprintf("%s.%s%s", mod, name, sig(f)))
 		switch mod {
-		case abi.RuntimeModule:
-			want, ok := abi.RuntimeFuncs[name]
+		case abi.RuntimeModule, abi.ObjectModule:
+			want, ok := abi.GuestModules[mod][name]
 			if !ok {
 				info.Problems = append(info.Problems, fmt.Sprintf("imports %s.%s, which ABI v1 does not define", mod, name))
 			} else if !want.Matches(f.ParamTypes(), f.ResultTypes()) {
@@ -46,7 +46,7 @@ func Inspect(ctx context.Context, wasm []byte) (*ModuleInfo, error) {
 		case abi.MeterModule:
 			info.Problems = append(info.Problems, fmt.Sprintf("imports %s.%s: that module is inserted by the runner, guests must not import it", mod, name))
 		default:
-			info.Problems = append(info.Problems, fmt.Sprintf("imports %s.%s: only %s and %s are available", mod, name, abi.RuntimeModule, abi.WASIModule))
+			info.Problems = append(info.Problems, fmt.Sprintf("imports %s.%s: only %s, %s and %s are available", mod, name, abi.RuntimeModule, abi.ObjectModule, abi.WASIModule))
 		}
 	}
 	for _, mem := range m.ImportedMemories() {

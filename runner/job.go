@@ -57,6 +57,12 @@ type Job struct {
 	// fields are resolved against that, and its ResultSelector, ResultPath and OutputPath shape
 	// the state output.
 	Definition json.RawMessage `json:"Definition,omitempty"`
+	// OutputPrefix is the one location where modules may create objects through object I/O
+	// (abi/ABI.md §8): a local folder, created if missing. Empty: modules cannot write.
+	OutputPrefix string `json:"OutputPrefix,omitempty"`
+	// ReadPrefixes are locations modules may read besides the item source: local folders or
+	// files.
+	ReadPrefixes []string `json:"ReadPrefixes,omitempty"`
 	// Buckets maps the S3 bucket names of a Definition's ItemReader and ResultWriter to local
 	// folders: the object "Key" of bucket B is the file Buckets[B]/Key.
 	Buckets map[string]string `json:"Buckets,omitempty"`

@@ -18,6 +18,7 @@ import (
 	"github.com/wasmap/wasmap/runner/internal/batcher"
 	"github.com/wasmap/wasmap/runner/internal/execenv"
 	"github.com/wasmap/wasmap/runner/internal/itemreader"
+	"github.com/wasmap/wasmap/runner/internal/objectio"
 	"github.com/wasmap/wasmap/runner/internal/resultwriter"
 	"github.com/wasmap/wasmap/runner/internal/selector"
 )
@@ -66,11 +67,21 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 			return nil, invalid("ItemProcessor", "%v", err)
 		}
 	}
+	items := job.ItemReader.Source
+	if _, err := os.Stat(items); err != nil {
+		items = "" // the reader reports it, as States.ItemReaderFailed
+	}
+	objects, err := objectio.NewAccess(ctx, objectio.Config{Items: items, Reads: job.ReadPrefixes,
+		Output: job.OutputPrefix, Openers: map[string]objectio.Opener{objectio.SchemeS3: objectio.LocalBuckets(job.Buckets)}})
+	if err != nil {
+		return nil, invalid("OutputPrefix", "object I/O: %v", err)
+	}
 	fns := map[string]*execenv.Function{}
 	defer func() {
 		for _, fn := range fns {
 			fn.Close(context.Background())
 		}
+		objects.Close()
 	}()
 	for _, f := range job.Functions {
 		wasm, err := os.ReadFile(f.Path)
@@ -86,6 +97,7 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 			Region:      job.Region,
 			Account:     job.Account,
 			CacheDir:    job.CacheDir,
+			Objects:     objects,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("loading %s: %w", f.Path, err)

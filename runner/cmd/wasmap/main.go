@@ -110,6 +110,12 @@ environment is replaced.
 Failures: by default any failed item fails the map run with States.ExceedToleratedFailureThreshold
 (Step Functions' defaults: tolerated count 0, percentage 0). Items that never started are PENDING.
 
+Object I/O: a module may open objects by key (abi/ABI.md §8; the Go SDK's package object): read
+anything under --items (a folder, or the file itself) and under each --read-prefix, and create
+objects under --output-prefix only. Any other name, a key with "..", or an absolute path is
+refused with EACCES. An object is created when the module closes it; an invocation that fails
+first leaves nothing behind.
+
 Definitions: --definition FILE reads a Map state in Amazon States Language (or a state machine
 whose StartAt state is the Map state): ItemReader, ItemsPath, ItemSelector/Parameters,
 ItemBatcher, MaxConcurrency[Path], ToleratedFailureCount/Percentage[Path], Label,
@@ -130,6 +136,8 @@ Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
 			&cli.StringSliceFlag{Name: "function", Aliases: []string{"f"}, Usage: "the function module `FILE.wasm`, or NAME=FILE.wasm to name it for a definition's Task states (required; repeatable)", TakesFile: true},
 			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array, JSON Lines or CSV `FILE` (.gz/.zst allowed), or a folder (one item per file) (required unless --definition says)", TakesFile: true},
 			&cli.StringFlag{Name: "definition", Aliases: []string{"d"}, Usage: "a Map state (or a state machine starting with one) in Amazon States Language, from `FILE`", TakesFile: true},
+			&cli.StringFlag{Name: "output-prefix", Usage: "object I/O: the folder `DIR` under which the module may create objects (default: none, no writes)", TakesFile: true},
+			&cli.StringSliceFlag{Name: "read-prefix", Usage: "object I/O: a folder or file `PATH` the module may read besides --items (repeatable)", TakesFile: true},
 			&cli.StringSliceFlag{Name: "bucket", Usage: "serve the S3 bucket NAME of a definition from the local folder DIR: `NAME=DIR` (repeatable)"},
 			&cli.StringFlag{Name: "input-type", Usage: "`TYPE` of the items file: json (an array), jsonl or csv (default: from the file's name and content)"},
 			&cli.StringFlag{Name: "csv-headers", Usage: "the CSV column `NAMES`, comma-separated, when the file has no header row (CSVHeaderLocation GIVEN)"},
@@ -218,6 +226,8 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 		}
 		job.Functions[0].Name = n
 	}
+	job.OutputPrefix = cmd.String("output-prefix")
+	job.ReadPrefixes = cmd.StringSlice("read-prefix")
 	if d := cmd.String("definition"); d != "" {
 		b, err := os.ReadFile(d)
 		if err != nil {

@@ -432,3 +432,41 @@ func TestDefinitionRetryCatch(t *testing.T) {
 		t.Fatalf("exit %d, stdout %s, stderr %s; want %s", code, stdout, stderr, want)
 	}
 }
+
+// A folder source with object I/O: the wordcount sample reads each item's file and writes its
+// counts under --output-prefix; a module cannot write outside it.
+func TestFolderWithObjectIO(t *testing.T) {
+	wasm := guesttest.Build(t, "samples/wordcount")
+	data := filepath.Join(guesttest.Root(), "samples/wordcount/data")
+	out := filepath.Join(t.TempDir(), "counts")
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", data+"/", "--output-prefix", out, "--progress", "none")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	var results []struct {
+		Key                 string
+		Lines, Words, Bytes int
+	}
+	if err := json.Unmarshal([]byte(stdout), &results); err != nil || len(results) != 5 {
+		t.Fatalf("stdout %s: %v", stdout, err)
+	}
+	for _, r := range results {
+		b, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(r.Key)+".counts.json"))
+		if err != nil {
+			t.Fatalf("output object for %s: %v", r.Key, err)
+		}
+		var c struct{ Key string }
+		if json.Unmarshal(b, &c) != nil || c.Key != r.Key {
+			t.Errorf("%s.counts.json: %s", r.Key, b)
+		}
+		st, _ := os.Stat(filepath.Join(data, filepath.FromSlash(r.Key)))
+		if st == nil || int64(r.Bytes) != st.Size() {
+			t.Errorf("%s: %d bytes counted, file has %v", r.Key, r.Bytes, st)
+		}
+	}
+	// Without --output-prefix the module may not write: every item fails with the SDK's error.
+	_, stderr, code = wasmap(t, "run", "-f", wasm, "-i", data+"/", "--progress", "lines", "--tolerated-failure-percentage", "100")
+	if code != 0 || !strings.Contains(stderr, "failed 5") {
+		t.Errorf("no output prefix: exit %d, %s", code, stderr)
+	}
+}
