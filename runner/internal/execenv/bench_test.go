@@ -145,17 +145,22 @@ func BenchmarkOverheadRawCall(b *testing.B) {
 }
 
 // BenchmarkColdStart starts a new environment per iteration (compiled module cached, as in a
-// run) and runs one invocation; init-ms is the INIT phase, as REPORT's Init Duration.
+// run) and runs one invocation; init-ms is the INIT phase, as REPORT's Init Duration. Each new
+// environment reuses the zeroed memory the previous one left, as environments after the first
+// ones of a run do; fresh-memory measures a process's first environments, which fault in every
+// page they touch.
 func BenchmarkColdStart(b *testing.B) {
 	for _, g := range []struct {
-		name string
-		wasm func(b *testing.B) []byte
+		name  string
+		wasm  func(b *testing.B) []byte
+		fresh bool
 	}{
-		{"go-transform", func(b *testing.B) []byte { return wasmOf(b, transformGuest) }},
-		{"wat-echo", func(b *testing.B) []byte { return guesttest.WAT(b, watEcho) }},
+		{"go-transform", func(b *testing.B) []byte { return wasmOf(b, transformGuest) }, false},
+		{"go-transform/fresh-memory", func(b *testing.B) []byte { return wasmOf(b, transformGuest) }, true},
+		{"wat-echo", func(b *testing.B) []byte { return guesttest.WAT(b, watEcho) }, false},
 	} {
 		b.Run(g.name, func(b *testing.B) {
-			f := load(b, g.wasm(b), execenv.Config{Name: "bench"})
+			f := load(b, g.wasm(b), execenv.Config{Name: "bench", NoMemoryReuse: g.fresh})
 			var init, first time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

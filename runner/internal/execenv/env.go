@@ -176,8 +176,8 @@ func (f *Function) Serve(ctx context.Context, id int, q Queue) Exit {
 	cfg = cfg.WithEnv("AWS_LAMBDA_LOG_STREAM_NAME", e.stream)
 
 	runCtx := context.WithValue(context.Background(), envKey{}, e)
-	if a := memoryAllocator(); a != nil {
-		runCtx = experimental.WithMemoryAllocator(runCtx, a)
+	if f.alloc != nil {
+		runCtx = experimental.WithMemoryAllocator(runCtx, f.alloc)
 	}
 	mod, err := f.rt.InstantiateModule(runCtx, f.compiled, cfg)
 	if mod != nil {

@@ -50,6 +50,9 @@ type Config struct {
 	// Meter chooses how deadlines are enforced. The zero value, MeterInstrument, is the only
 	// one for real runs; the others exist to measure it.
 	Meter Meter
+	// NoMemoryReuse gives every environment a fresh linear memory instead of a zeroed one that an
+	// ended environment left (see mmapAllocator). Only for measuring what reuse saves.
+	NoMemoryReuse bool
 	// Objects is the object I/O policy and stores (wasmap_object_v1), shared by all
 	// environments; the caller closes it after the Function. Nil: every object call is ENOTSUP.
 	Objects *objectio.Access
@@ -112,6 +115,7 @@ type Function struct {
 	arn      string
 	arnJSON  []byte // arn as a JSON string
 	env      [][2]string
+	alloc    allocator // linear memories, reused across environments; nil: wazero's
 	// InitialMemoryBytes is the module's declared initial linear memory.
 	InitialMemoryBytes uint64
 	// LoadDuration is how long instrumenting and compiling took.
@@ -177,13 +181,24 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Function, error) {
 		return nil, errors.New("module imports a memory: function modules must define their own")
 	}
 	f.compiled = compiled
+	keep := max(4, 2*runtime.NumCPU())
+	if cfg.NoMemoryReuse {
+		keep = 0
+	}
+	f.alloc = memoryAllocator(keep)
 	f.env = objectEnv(lambdaEnv(&cfg), cfg.Objects)
 	f.LoadDuration = time.Since(start)
 	return f, nil
 }
 
 // Close releases the compiled module and the runtime.
-func (f *Function) Close(ctx context.Context) error { return f.rt.Close(ctx) }
+func (f *Function) Close(ctx context.Context) error {
+	err := f.rt.Close(ctx)
+	if f.alloc != nil {
+		f.alloc.Close()
+	}
+	return err
+}
 
 // Config returns the function's configuration with defaults applied.
 func (f *Function) Config() Config { return f.cfg }

@@ -2,7 +2,5 @@
 
 package execenv
 
-import "github.com/tetratelabs/wazero/experimental"
-
 // memoryAllocator returns nil: wazero's default allocator.
-func memoryAllocator() experimental.MemoryAllocator { return nil }
+func memoryAllocator(int) allocator { return nil }
