@@ -3,9 +3,12 @@ package runner
 import (
 	"bufio"
 	"context"
+	crand "crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"sync"
@@ -135,14 +138,16 @@ type mapRun struct {
 	id, arn, smArn, execPrefix string
 	start                      time.Time
 
-	stop    chan struct{}
-	stopped sync.Once
-	kick    chan struct{} // wakes pullers waiting on cond (see notify)
+	stop      chan struct{}
+	stopped   sync.Once
+	kick      chan struct{} // wakes pullers waiting on cond (see notify)
+	driveKick chan struct{} // wakes drive: the run is over, or no environment is left
 
 	// The source side, guarded by src.
 	src        sync.Mutex
 	cond       *sync.Cond // on src: the window moved, the total became known, the run stopped
 	reader     itemreader.Reader
+	names      nameSource
 	bt         *batcher.Batcher
 	btClosed   bool
 	ready      []*entry               // child inputs made, not started yet
@@ -228,6 +233,7 @@ func newMapRun(job *Job, proc *asl.Processor, fns map[string]*execenv.Function, 
 		execPrefix: "arn:aws:states:" + job.Region + ":" + job.Account + ":execution:" + sm + ":",
 		stop:       make(chan struct{}),
 		kick:       make(chan struct{}, 1),
+		driveKick:  make(chan struct{}, 1),
 		counted:    make(chan struct{}),
 		held:       map[int64]*entry{},
 	}
@@ -235,6 +241,7 @@ func newMapRun(job *Job, proc *asl.Processor, fns map[string]*execenv.Function, 
 		r.pools[name] = &pool{name: name, fn: fn}
 	}
 	r.cond = sync.NewCond(&r.src)
+	r.names.seed()
 	return r
 }
 
@@ -246,6 +253,7 @@ func windowSize(concurrency int) int64 { return int64(max(1024, 16*concurrency))
 func (r *mapRun) halt() {
 	r.stopped.Do(func() { close(r.stop) })
 	r.notify()
+	r.kickDrive()
 }
 
 // isHalted reports, without blocking, whether the run has stopped dispatching.
@@ -358,27 +366,43 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 // runs, the environments start child executions themselves (see pull) and drive only waits.
 func (r *mapRun) drive() {
 	r.src.Lock()
-	defer r.src.Unlock()
 	for {
 		v := r.version.Load()
 		if !r.stopping && r.isHalted() {
 			r.stopping = true
 		}
 		if r.over() {
+			r.src.Unlock()
 			return
 		}
-		if r.live.Load() == 0 && !r.stopping && r.startOne(nil) {
-			continue
-		}
 		if r.live.Load() == 0 {
+			if !r.stopping && r.startOne(nil) {
+				continue
+			}
 			// No environment: queued invocations need one (a fault ended the last).
 			for _, p := range r.pools {
 				if len(p.queue) > 0 {
 					r.spawn(p)
 				}
 			}
+			if r.live.Load() == 0 { // nothing can start yet: a backoff, the window, the total
+				r.wait(v)
+				continue
+			}
 		}
-		r.wait(v)
+		// Environments run the map run; drive waits for the end or for the last of them to exit,
+		// on its own channel so that their progress costs it no wake-up.
+		r.src.Unlock()
+		<-r.driveKick
+		r.src.Lock()
+	}
+}
+
+// kickDrive wakes drive. It never blocks.
+func (r *mapRun) kickDrive() {
+	select {
+	case r.driveKick <- struct{}{}:
+	default:
 	}
 }
 
@@ -467,6 +491,9 @@ func (r *mapRun) end(e *entry) {
 	r.active--
 	r.deliver(e)
 	r.changed()
+	if r.active == 0 {
+		r.kickDrive()
+	}
 }
 
 // pull is the environments' Queue.Pull: it returns the next invocation for the environment's
@@ -635,7 +662,7 @@ func (r *mapRun) batched(b batcher.Batch) error {
 func (r *mapRun) newEntry(e *entry) *entry {
 	e.seq = r.seq
 	r.seq++
-	e.name = uuid.NewString()
+	e.name = r.names.next()
 	return e
 }
 
@@ -721,7 +748,10 @@ func (r *mapRun) spawn(p *pool) {
 			(len(p.queue) > 0 || (p.live == 0 && r.moreWork())) {
 			r.spawn(p)
 		}
-		r.changed() // drive may have to take over
+		r.changed()
+		if p.live == 0 {
+			r.kickDrive() // drive may have to take over
+		}
 		r.src.Unlock()
 	}()
 }
@@ -910,4 +940,29 @@ func (r *mapRun) readerConfig() itemreader.Config {
 	rc := r.job.ItemReader.ReaderConfig
 	return itemreader.Config{InputType: rc.InputType, MaxItems: rc.MaxItems, CSVHeaderLocation: rc.CSVHeaderLocation,
 		CSVHeaders: rc.CSVHeaders, CSVDelimiter: rc.CSVDelimiter, Prefix: r.job.ItemReader.Prefix}
+}
+
+// nameSource makes child execution names: random (version 4) UUIDs from a ChaCha8 stream seeded
+// once from crypto/rand, as a name must be unique, not secret; uuid.NewString reads the system's
+// random source for each, a system call per child. Not goroutine-safe (used with src held).
+type nameSource struct {
+	rng *rand.ChaCha8
+	buf [36]byte
+}
+
+func (n *nameSource) seed() {
+	var s [32]byte
+	if _, err := crand.Read(s[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	n.rng = rand.NewChaCha8(s)
+}
+
+func (n *nameSource) next() string {
+	var u uuid.UUID
+	binary.LittleEndian.PutUint64(u[:8], n.rng.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], n.rng.Uint64())
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return u.String()
 }
