@@ -71,6 +71,8 @@ type Job struct {
 	// Region and Account appear in ARNs. Defaults: $AWS_REGION or us-east-1, and 000000000000.
 	Region  string `json:"Region,omitempty"`
 	Account string `json:"Account,omitempty"`
+
+	concurrencyChosen string // set by normalize when MaxConcurrency was 0
 }
 
 // ItemReader is a local item source. ReaderConfig has the fields of the Map state's

@@ -30,6 +30,11 @@ func checkMemory(job *Job, name string, fn *execenv.Function, budget uint64) err
 		return nil
 	}
 	fit := budget / per
+	if job.concurrencyChosen != "" && fit >= 1 { // no limit was given: use what fits
+		job.MaxConcurrency = int(fit)
+		job.concurrencyChosen = fmt.Sprintf("none given: %d environments of %s fit in the memory budget (%s)", fit, name, size(budget))
+		return nil
+	}
 	return invalid("MaxConcurrency", "%d environments of %s need about %s (each starts with %s of linear memory plus %s of host state), but the memory budget is %s (80%% of available memory); at most %d fit",
 		job.MaxConcurrency, name, size(need), size(fn.InitialMemoryBytes), size(envOverhead), size(budget), fit)
 }

@@ -174,7 +174,8 @@ func (r *mapRun) failedBeforeStart(name, cause string) *Report {
 }
 
 func (r *mapRun) baseReport() *Report {
-	rep := &Report{MapRunArn: r.arn, MapRunID: r.id, StartDate: r.start, MaxConcurrency: r.job.MaxConcurrency}
+	rep := &Report{MapRunArn: r.arn, MapRunID: r.id, StartDate: r.start, MaxConcurrency: r.job.MaxConcurrency,
+		MaxConcurrencyChosen: r.job.concurrencyChosen}
 	if c := r.job.ToleratedFailureCount; c != nil {
 		rep.ToleratedFailureCount = *c
 	}

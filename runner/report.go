@@ -43,6 +43,9 @@ type Report struct {
 	StopDate  time.Time `json:"stopDate"`
 	// MaxConcurrency is the limit in force (after defaults).
 	MaxConcurrency int `json:"maxConcurrency"`
+	// MaxConcurrencyChosen says why, when the Job gave no limit (Step Functions' "no limit"): as
+	// many environments as the CPUs and the memory budget make useful. Empty when it was given.
+	MaxConcurrencyChosen string `json:"maxConcurrencyChosen,omitempty"`
 	// ToleratedFailureCount and ToleratedFailurePercentage as configured (0 when unset).
 	ToleratedFailureCount      int64   `json:"toleratedFailureCount"`
 	ToleratedFailurePercentage float64 `json:"toleratedFailurePercentage"`

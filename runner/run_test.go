@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -331,6 +333,34 @@ func TestConcurrencyBeyondMemoryIsRefused(t *testing.T) {
 	var ve *runner.ValidationError
 	if !asValidation(err, &ve) || ve.Field != "MaxConcurrency" || !strings.Contains(err.Error(), "at most") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// Without a MaxConcurrency (Step Functions' "no limit") the run uses one environment per CPU, or
+// as many as fit in the memory budget, and says which.
+func TestConcurrencyChosenWhenNoneGiven(t *testing.T) {
+	rep, _ := run(t, job(t, writeItems(t, echo(1), echo(2))))
+	if rep.MaxConcurrency != runtime.NumCPU() || !strings.Contains(rep.MaxConcurrencyChosen, "one environment per CPU") {
+		t.Errorf("max concurrency %d, %q", rep.MaxConcurrency, rep.MaxConcurrencyChosen)
+	}
+	// How many environments fit in 1 GiB, from the refusal of an explicit 10,000.
+	probe := job(t, writeItems(t, echo(1)))
+	probe.MaxConcurrency = 10000
+	_, err := runner.Run(context.Background(), probe, runner.Options{MemoryBudget: 1 << 30})
+	var fit int
+	if m := regexp.MustCompile(`at most (\d+) fit`).FindStringSubmatch(fmt.Sprint(err)); m != nil {
+		fit, _ = strconv.Atoi(m[1])
+	}
+	if fit < 1 {
+		t.Fatalf("refusal %v", err)
+	}
+	// A budget for one and a half environments: the run takes one, and says why.
+	rep, err = runner.Run(context.Background(), job(t, writeItems(t, echo(1), echo(2))), runner.Options{MemoryBudget: 3 << 29 / uint64(fit)})
+	if err != nil || rep.Status != runner.StatusSucceeded {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if rep.MaxConcurrency != 1 || (runtime.NumCPU() > 1 && !strings.Contains(rep.MaxConcurrencyChosen, "memory budget")) {
+		t.Errorf("max concurrency %d, %q; want 1 for the memory budget", rep.MaxConcurrency, rep.MaxConcurrencyChosen)
 	}
 }
 

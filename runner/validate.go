@@ -101,6 +101,7 @@ func (j *Job) normalize() error {
 	}
 	if j.MaxConcurrency == 0 {
 		j.MaxConcurrency = execenv.NumCPU()
+		j.concurrencyChosen = fmt.Sprintf("none given: one environment per CPU (%d)", j.MaxConcurrency)
 	}
 	if c := j.ToleratedFailureCount; c != nil && *c < 0 {
 		return invalid("ToleratedFailureCount", "cannot be negative, got %d", *c)

@@ -118,8 +118,12 @@ func (p *progress) summary(r *runner.Report) {
 	fmt.Fprintf(p.w, "map run %s %s\n", r.MapRunArn, r.Status)
 	fmt.Fprintf(p.w, "  items   total %d  succeeded %d  failed %d  timedOut %d  aborted %d  pending %d  running %d  resultsWritten %d\n",
 		c.Total, c.Succeeded, c.Failed, c.TimedOut, c.Aborted, c.Pending, c.Running, c.ResultsWritten)
-	fmt.Fprintf(p.w, "  time    %.2fs, %.0f items/s, %d environments (max concurrency %d), %d cold starts\n",
-		secs, float64(done)/max(secs, 1e-9), r.Environments, r.MaxConcurrency, r.ColdStarts)
+	limit := fmt.Sprint(r.MaxConcurrency)
+	if r.MaxConcurrencyChosen != "" {
+		limit += ": " + r.MaxConcurrencyChosen
+	}
+	fmt.Fprintf(p.w, "  time    %.2fs, %.0f items/s, %d environments (max concurrency %s), %d cold starts\n",
+		secs, float64(done)/max(secs, 1e-9), r.Environments, limit, r.ColdStarts)
 	if d := r.ResultWriterDetails; d != nil {
 		fmt.Fprintf(p.w, "  results %s/%s\n", d.Bucket, d.Key)
 	}
