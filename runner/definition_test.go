@@ -221,3 +221,22 @@ func TestDefinitionInvalid(t *testing.T) {
 		})
 	}
 }
+
+// A Catch on the Map state itself handles the Map Run's failure: the state output is the error
+// output at the catcher's ResultPath, and the Report says it was caught.
+func TestDefinitionMapStateCatch(t *testing.T) {
+	def := `{"Type":"Map","ItemsPath":"$.items",
+	  "ItemProcessor":{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"guest","End":true}}},
+	  "Catch":[{"ErrorEquals":["States.ExceedToleratedFailureThreshold"],"ResultPath":"$.mapError","Next":"Elsewhere"}],"End":true}`
+	rep, out := run(t, defJob(t, def, `{"items":[{"op":"error"}]}`))
+	if rep.Status != runner.StatusFailed || !rep.Caught || rep.Error != "States.ExceedToleratedFailureThreshold" {
+		t.Fatalf("got %s caught=%v %s", rep.Status, rep.Caught, rep.Error)
+	}
+	var o struct {
+		Items    []json.RawMessage
+		MapError struct{ Error, Cause string }
+	}
+	if err := json.Unmarshal([]byte(out), &o); err != nil || o.MapError.Error != "States.ExceedToleratedFailureThreshold" || o.MapError.Cause != rep.Cause || len(o.Items) != 1 {
+		t.Fatalf("output %s", out)
+	}
+}

@@ -275,8 +275,19 @@ func (r *mapRun) writeShaped(rep *Report) {
 	}
 }
 
-// writeFailure writes the failed state's {"Error","Cause"} to the output.
+// writeFailure writes the failed state's {"Error","Cause"} to the output, or, when the
+// definition's Catch on the Map state matches the error, the catcher's state output.
 func (r *mapRun) writeFailure(rep *Report) {
+	if r.def != nil && rep.Status == StatusFailed {
+		out, ok, err := r.def.m.Caught(r.def.stateInput, rep.Error, rep.Cause)
+		if err == nil && ok {
+			rep.Caught = true
+			if r.opts.Output != nil {
+				r.opts.Output.Write(append(out, '\n'))
+			}
+			return
+		}
+	}
 	r.writeJSON(map[string]string{"Error": rep.Error, "Cause": rep.Cause})
 }
 

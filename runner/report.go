@@ -57,6 +57,9 @@ type Report struct {
 	ColdStarts   int64 `json:"coldStarts"`
 	// LogDir is the folder of the environments' log streams, when logs were kept.
 	LogDir string `json:"logDir,omitempty"`
+	// Caught is true when the map run failed but the definition's Catch on the Map state matched
+	// its error: the state output written is the catcher's, and the state did not fail.
+	Caught bool `json:"caught,omitempty"`
 	// ResultWriterDetails locates manifest.json when the job has a ResultWriter.
 	ResultWriterDetails *ResultWriterDetails `json:"resultWriterDetails,omitempty"`
 }

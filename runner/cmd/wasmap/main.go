@@ -131,7 +131,8 @@ On failure stdout gets {"Error":...,"Cause":...}. Progress and the summary go to
 --results DIR writes DIR/<map-run-id>/manifest.json with SUCCEEDED_n.json, FAILED_n.json and
 PENDING_n.json, as a ResultWriter exports to S3.
 
-Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
+Exit status: 0 when the map run succeeded (or failed and a definition's Catch on the Map state
+matched), 1 when it failed, 2 for bad usage.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "function", Aliases: []string{"f"}, Usage: "the function module `FILE.wasm`, or NAME=FILE.wasm to name it for a definition's Task states (required; repeatable)", TakesFile: true},
 			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array, JSON Lines or CSV `FILE` (.gz/.zst allowed), or a folder (one item per file) (required unless --definition says)", TakesFile: true},
@@ -181,7 +182,7 @@ Exit status: 0 when the map run succeeded, 1 when it failed, 2 for bad usage.`,
 				return usageError{err}
 			}
 			p.summary(rep)
-			if rep.Status != runner.StatusSucceeded {
+			if rep.Status != runner.StatusSucceeded && !rep.Caught {
 				*code = exitFailed
 			}
 			return nil

@@ -133,4 +133,7 @@ func (p *progress) summary(r *runner.Report) {
 	if r.Error != "" {
 		fmt.Fprintf(p.w, "  error   %s: %s\n", r.Error, r.Cause)
 	}
+	if r.Caught {
+		fmt.Fprintf(p.w, "  caught  by the Map state's Catch: stdout has the catcher's state output\n")
+	}
 }
