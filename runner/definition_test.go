@@ -240,3 +240,22 @@ func TestDefinitionMapStateCatch(t *testing.T) {
 		t.Fatalf("output %s", out)
 	}
 }
+
+// A child waiting for a Retry's backoff when the Map Run fails is aborted at once, as Step
+// Functions aborts the running children of a failed Map Run; nothing waits for the backoff.
+func TestDefinitionBackoffAbortedWhenRunFails(t *testing.T) {
+	// MaxConcurrency 2: the second item starts while the first waits 30 s to retry, and fails
+	// the run; the third never starts.
+	def := `{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":2,
+	  "ItemProcessor":{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"guest",
+	    "Retry":[{"ErrorEquals":["InvalidOrderError"],"IntervalSeconds":30}],"End":true}}},"End":true}`
+	start := time.Now()
+	rep, _ := run(t, defJob(t, def, `{"items":[{"op":"error"},{"op":"nosuchop"},{"op":"echo","value":3}]}`))
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v: the run waited for the backoff", d)
+	}
+	c := rep.ItemCounts
+	if rep.Status != runner.StatusFailed || rep.Error != "States.ExceedToleratedFailureThreshold" || c.Aborted != 1 || c.Failed != 1 || c.Pending != 1 {
+		t.Fatalf("got %s %s %+v", rep.Status, rep.Error, c)
+	}
+}

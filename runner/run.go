@@ -371,7 +371,7 @@ func (r *mapRun) drive() {
 		if !r.stopping && r.isHalted() {
 			r.stopping = true
 		}
-		if r.over() {
+		if r.over() || (r.stopping && r.live.Load() == 0) { // pendRest ends what is left
 			r.src.Unlock()
 			return
 		}
@@ -478,7 +478,7 @@ func (r *mapRun) step(e *entry, s asl.Step, from *pool) {
 // the caller is not one of p's. Called with src held.
 func (r *mapRun) queue(p *pool, e *entry, from *pool) {
 	p.queue = append(p.queue, e)
-	if from != p && p.waiters == 0 && p.live < r.job.MaxConcurrency {
+	if from != p && p.waiters == 0 && p.live < r.job.MaxConcurrency && !r.stopping {
 		r.spawn(p)
 	}
 	r.changed()
