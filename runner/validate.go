@@ -212,18 +212,6 @@ func nameFromPath(p string) string {
 	return string(n)
 }
 
-func validFunctionName(n string) bool {
-	if n == "" || len(n) > 64 {
-		return false
-	}
-	for _, r := range n {
-		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
 // normalize applies a function's defaults and checks its limits; field names it in errors.
 func (f *Function) normalize(field string) error {
 	if f.Path == "" {
@@ -232,7 +220,7 @@ func (f *Function) normalize(field string) error {
 	if f.Name == "" {
 		f.Name = nameFromPath(f.Path)
 	}
-	if !validFunctionName(f.Name) {
+	if !asl.ValidFunctionName(f.Name) {
 		return invalid(field+".Name", "%q: use 1-64 letters, digits, hyphens or underscores (Lambda's rule)", f.Name)
 	}
 	if f.MemoryMB == 0 {

@@ -345,31 +345,6 @@ func compact(raw []byte) json.RawMessage {
 	return buf.Bytes()
 }
 
-// appendString appends s as a JSON string, escaping only '"', '\\' and control characters, as
-// the selector package writes keys.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return append(dst, '"')
-}
-
 // valueText writes a value for a cause: a string's text as it is, anything else as compact JSON
 // (AWS's "refers to value \"NoNumber\"" and "refers to value \"{}\"", ASL reference §6, §7).
 func valueText(raw []byte) string {

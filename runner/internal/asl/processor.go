@@ -378,7 +378,7 @@ func (s *state) parseTask(o *object) error {
 		}
 		s.function = name
 	default:
-		if !validFunctionName(res) {
+		if !ValidFunctionName(res) {
 			return defErr(o.at("Resource"), "%s is not a function name (1 to 64 letters, digits, hyphens or underscores), a Lambda function ARN or %s", quote(res), ResourceLambdaInvoke)
 		}
 		s.function = res
@@ -518,7 +518,7 @@ func lambdaFunctionARN(s string) (string, bool) {
 	if len(parts) < 7 || len(parts) > 8 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" {
 		return "", false
 	}
-	if !validFunctionName(parts[6]) || (len(parts) == 8 && parts[7] == "") {
+	if !ValidFunctionName(parts[6]) || (len(parts) == 8 && parts[7] == "") {
 		return "", false
 	}
 	return parts[6], true
@@ -533,15 +533,16 @@ func functionNameOf(s string) (string, bool) {
 	parts := strings.Split(s, ":")
 	switch {
 	case len(parts) == 1 || len(parts) == 2 && parts[1] != "":
-		return parts[0], validFunctionName(parts[0])
+		return parts[0], ValidFunctionName(parts[0])
 	case (len(parts) == 3 || len(parts) == 4 && parts[3] != "") && parts[1] == "function":
-		return parts[2], validFunctionName(parts[2])
+		return parts[2], ValidFunctionName(parts[2])
 	}
 	return "", false
 }
 
-// validFunctionName applies Lambda's rule: 1 to 64 letters, digits, hyphens or underscores.
-func validFunctionName(n string) bool {
+// ValidFunctionName applies Lambda's rule for function names: 1 to 64 letters, digits, hyphens
+// or underscores.
+func ValidFunctionName(n string) bool {
 	if n == "" || len(n) > 64 {
 		return false
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"time"
+
+	"github.com/wasmap/wasmap/runner/internal/jsonx"
 )
 
 // Limits of a retrier's fields (AWS "Error handling in Step Functions": IntervalSeconds and
@@ -88,10 +90,10 @@ func errorMatches(list []string, name string) bool {
 // there is none (the AWS guide: the error output "usually contains the field Cause").
 func errorOutput(name, cause string) json.RawMessage {
 	b := []byte(`{"Error":`)
-	b = appendString(b, name)
+	b = jsonx.AppendString(b, name)
 	if cause != "" {
 		b = append(b, `,"Cause":`...)
-		b = appendString(b, cause)
+		b = jsonx.AppendString(b, cause)
 	}
 	return append(b, '}')
 }

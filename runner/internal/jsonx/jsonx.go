@@ -43,3 +43,29 @@ func AppendCompact(dst, src []byte) []byte {
 	}
 	return dst
 }
+
+// AppendString appends s as a JSON string. Only '"', '\\' and control characters are escaped;
+// other characters, including non-ASCII ones, are written as they are (as Step Functions writes
+// keys and strings it makes).
+func AppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}

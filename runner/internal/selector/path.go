@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/wasmap/wasmap/runner/internal/jsonx"
 )
 
 // stepKind is the kind of one segment of a JSONPath.
@@ -487,7 +489,7 @@ func (p *pathParser) operand(regexOK bool) (operand, error) {
 		if err != nil {
 			return operand{}, err
 		}
-		return operand{kind: operandLiteral, lit: &value{kind: kindString, str: s, raw: appendJSONString(nil, s)}}, nil
+		return operand{kind: operandLiteral, lit: &value{kind: kindString, str: s, raw: jsonx.AppendString(nil, s)}}, nil
 	case c == '-' || c >= '0' && c <= '9':
 		start := p.i
 		for p.i < len(p.s) && isNumberByte(p.s[p.i]) {

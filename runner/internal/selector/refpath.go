@@ -181,7 +181,7 @@ func setIn(dst []byte, v *value, steps []step, val []byte) ([]byte, bool) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, k)
+			dst = jsonx.AppendString(dst, k)
 			dst = append(dst, ':')
 			if i == at {
 				var ok bool
@@ -196,7 +196,7 @@ func setIn(dst []byte, v *value, steps []step, val []byte) ([]byte, bool) {
 			if len(v.keys) > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, st.name)
+			dst = jsonx.AppendString(dst, st.name)
 			dst = append(dst, ':')
 			var ok bool
 			if dst, ok = create(dst, steps[1:], val); !ok {
@@ -243,7 +243,7 @@ func create(dst []byte, steps []step, val []byte) ([]byte, bool) {
 		return dst, false
 	}
 	dst = append(dst, '{')
-	dst = appendJSONString(dst, steps[0].name)
+	dst = jsonx.AppendString(dst, steps[0].name)
 	dst = append(dst, ':')
 	dst, ok := create(dst, steps[1:], val)
 	return append(dst, '}'), ok

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/wasmap/wasmap/runner/internal/jsonx"
 )
 
 // nodeKind is the kind of one node of a compiled template.
@@ -104,7 +106,7 @@ func (s *Selector) compile(loc string, v *value) (*node, error) {
 				return nil, &CompileError{Location: kloc, Reason: fmt.Sprintf("duplicate output key %q (also given as %q)", out, prev)}
 			}
 			seen[out] = key
-			n.keys = append(n.keys, append(appendJSONString(nil, out), ':'))
+			n.keys = append(n.keys, append(jsonx.AppendString(nil, out), ':'))
 			n.elems = append(n.elems, child)
 			fixed = fixed && child.kind == nodeLiteral
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/wasmap/wasmap/runner/internal/jsonx"
 )
 
 // kind is the JSON type of a value.
@@ -144,7 +146,7 @@ func newObject(keys []string, vals []*value) *value {
 		if i > 0 {
 			raw = append(raw, ',')
 		}
-		raw = appendJSONString(raw, k)
+		raw = jsonx.AppendString(raw, k)
 		raw = append(raw, ':')
 		raw = append(raw, vals[i].raw...)
 	}
@@ -155,29 +157,4 @@ func newObject(keys []string, vals []*value) *value {
 // newInt builds a number node for an integer.
 func newInt(n int64) *value {
 	return &value{kind: kindNumber, num: float64(n), raw: strconv.AppendInt(nil, n, 10)}
-}
-
-// appendJSONString appends s as a JSON string. Only '"', '\\' and control characters are
-// escaped; other characters, including non-ASCII ones, are written as they are.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return append(dst, '"')
 }
