@@ -25,11 +25,16 @@ func Count(ctx context.Context, path string, cfg Config) (int64, error) {
 	if src == nil {
 		return countFolder(ctx, path, cfg.Prefix, cfg.MaxItems)
 	}
+	return countSource(ctx, src, s, typ, cfg.MaxItems)
+}
+
+// countSource counts the items of src, of type typ, and closes it.
+func countSource(ctx context.Context, src *source, s settings, typ string, maxItems int64) (int64, error) {
 	defer src.Close()
 	if typ == TypeCSV {
-		return countCSV(ctx, src, s, cfg.MaxItems)
+		return countCSV(ctx, src, s, maxItems)
 	}
-	c := counter{ctx: ctx, src: src, max: cfg.MaxItems, buf: make([]byte, bufSize)}
+	c := counter{ctx: ctx, src: src, max: maxItems, buf: make([]byte, bufSize)}
 	if typ == TypeJSON {
 		return c.json()
 	}

@@ -307,7 +307,7 @@ func (r *jsonReader) errorAt(i int, reason string, err error) *ReaderError {
 // the byte order mark. The cause gives the offset in the file's (decompressed) content.
 func (r *jsonReader) errorAtOffset(off int64, reason string, err error) *ReaderError {
 	off += r.src.base
-	line, col := position(r.src.path, off)
+	line, col := r.src.position(off)
 	if line == 0 {
 		return readerErrorf(err, "invalid JSON at byte offset %d: %s", off, reason)
 	}

@@ -44,14 +44,20 @@ func Open(path string, cfg Config) (Reader, error) {
 		}
 		return newFolderReader(path, cfg.Prefix, cfg.MaxItems)
 	}
+	return newReader(src, s, typ, cfg.MaxItems)
+}
+
+// newReader returns the reader of typ over src. It closes src on error.
+func newReader(src *source, s settings, typ string, maxItems int64) (Reader, error) {
 	var r Reader
+	var err error
 	switch typ {
 	case TypeJSON:
-		r, err = newJSONReader(src, cfg.MaxItems)
+		r, err = newJSONReader(src, maxItems)
 	case TypeCSV:
-		r, err = newCSVReader(src, s, cfg.MaxItems)
+		r, err = newCSVReader(src, s, maxItems)
 	default:
-		r = newJSONLReader(src, cfg.MaxItems)
+		r = newJSONLReader(src, maxItems)
 	}
 	if err != nil {
 		src.Close()
@@ -83,6 +89,15 @@ func open(path string, cfg Config) (src *source, s settings, typ string, err err
 	if src, err = openSource(path); err != nil {
 		return nil, s, "", err
 	}
+	if typ, err = detect(src, cfg, s); err != nil {
+		return nil, s, "", err
+	}
+	return src, s, typ, nil
+}
+
+// detect returns the input type of src, detecting it if cfg does not give it, and checks cfg
+// against it. It closes src on error.
+func detect(src *source, cfg Config, s settings) (typ string, err error) {
 	typ = s.typ
 	if typ == "" {
 		typ, err = src.detectType()
@@ -92,9 +107,9 @@ func open(path string, cfg Config) (src *source, s settings, typ string, err err
 	}
 	if err != nil {
 		src.Close()
-		return nil, s, "", err
+		return "", err
 	}
-	return src, s, typ, nil
+	return typ, nil
 }
 
 // stopped handles the calls after a fatal error, after the last item or after Close.

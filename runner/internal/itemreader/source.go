@@ -13,6 +13,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/wasmap/wasmap/runner/internal/s3x"
 )
 
 // Input types accepted by Config.InputType, compared without regard to case, so the ASL spellings
@@ -155,13 +157,17 @@ func (c Config) checkFolder(s settings) error {
 	return nil
 }
 
-// source is an open file, decompressed if need be, positioned after any UTF-8 byte order mark.
+// source is an open file or S3 object, decompressed if need be, positioned after any UTF-8 byte
+// order mark.
 type source struct {
-	path string
-	f    *os.File
+	path string        // the file's path, or the object's s3:// URI
+	f    io.Closer     // the file or object
 	dec  io.Closer     // the decompressor, nil when the file is not compressed
 	r    *bufio.Reader // the decompressed content
 	base int64         // bytes of the content skipped before r (the byte order mark)
+	// reopen opens the content again from its start, to find the line of an error; nil for a
+	// file (os.Open(path)).
+	reopen func() (io.ReadCloser, error)
 }
 
 func openSource(path string) (*source, error) {
@@ -169,7 +175,12 @@ func openSource(path string) (*source, error) {
 	if err != nil {
 		return nil, &ReaderError{Cause: err.Error(), Err: err} // "open <path>: <reason>"
 	}
-	s := &source{path: path, f: f}
+	return newSource(path, f, nil)
+}
+
+// newSource reads f, named path in errors, detecting its compression. It closes f on error.
+func newSource(path string, f io.ReadCloser, reopen func() (io.ReadCloser, error)) (*source, error) {
+	s := &source{path: path, f: f, reopen: reopen}
 	fr := bufio.NewReaderSize(f, bufSize)
 	magic, err := fr.Peek(len(zstdMagic))
 	if err != nil && err != io.EOF {
@@ -207,8 +218,9 @@ func openSource(path string) (*source, error) {
 // readError turns an error of the file or the decompressor into a ReaderError naming the path.
 func (s *source) readError(err error) *ReaderError {
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return &ReaderError{Cause: err.Error(), Err: err} // already names the path
+	var se *s3x.Error
+	if errors.As(err, &pe) || errors.As(err, &se) {
+		return &ReaderError{Cause: err.Error(), Err: err} // already names the path or the object
 	}
 	return readerErrorf(err, "read %s: %v", s.path, err)
 }
@@ -262,9 +274,22 @@ func isSpace[T byte | rune](c T) bool { return c == ' ' || c == '\t' || c == '\n
 
 // position returns the 1-based line and column (in bytes) of byte offset off of the content,
 // counted from the start of the file's decompressed content. It reads the file again: it is only
-// called to describe a fatal error. It returns 0, 0 if the file cannot be read again.
-func position(path string, off int64) (line, col int64) {
-	s, err := openSource(path)
+// called to describe a fatal error. It returns 0, 0 if the file cannot be read again, or if it is
+// an S3 object and off is past maxRereadBytes.
+func (src *source) position(off int64) (line, col int64) {
+	var s *source
+	var err error
+	switch {
+	case src.reopen == nil:
+		s, err = openSource(src.path)
+	case off > maxRereadBytes:
+		return 0, 0
+	default:
+		var f io.ReadCloser
+		if f, err = src.reopen(); err == nil {
+			s, err = newSource(src.path, f, nil)
+		}
+	}
 	if err != nil {
 		return 0, 0
 	}
