@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path"
-	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/wasmap/wasmap/runner/internal/asl"
 )
@@ -15,9 +16,6 @@ import (
 type definition struct {
 	m          *asl.MapState
 	stateInput json.RawMessage // the state input, before InputPath
-	// bucket and prefix name the ResultWriter's S3 location when it was mapped to a folder, so
-	// the state output names it as Step Functions would.
-	bucket, prefix string
 }
 
 // shapesOutput reports whether the state output differs from the Map result.
@@ -67,7 +65,8 @@ func (j *Job) applyDefinition() (*definition, *Report, error) {
 	if err != nil {
 		return failed(err)
 	}
-	set, err := m.Resolve(eff)
+	j.context = j.contextObject(m.Name, stateInput, time.Now())
+	set, err := m.ResolveContext(eff, j.context)
 	if err != nil {
 		return failed(err)
 	}
@@ -109,12 +108,12 @@ func (j *Job) applyDefinition() (*definition, *Report, error) {
 	}
 	if set.MaxItemsNegative && j.ItemReader.ReaderConfig.MaxItems == 0 {
 		// Step Functions starts the Map Run, then fails it (ASL reference §3.2).
-		return nil, &Report{Status: StatusFailed, Error: ErrItemReaderFailed, Cause: "field MaxItems must be positive"}, nil
+		j.maxItemsNegative = true
 	}
 	if err := j.applyReader(m, set, eff); err != nil {
 		return failed(err)
 	}
-	if err := j.applyWriter(m, set, d); err != nil {
+	if err := j.applyWriter(m, set); err != nil {
 		return nil, nil, err
 	}
 	return d, nil, nil
@@ -155,27 +154,21 @@ func (j *Job) applyReader(m *asl.MapState, set *asl.Settings, eff json.RawMessag
 	if err := json.Unmarshal(set.ReaderParameters, &p); err != nil || p.Bucket == "" {
 		return invalid("Definition.ItemReader.Parameters", "needs a Bucket (give the items with --items instead)")
 	}
-	dir, ok := j.Buckets[p.Bucket]
-	if !ok {
-		return invalid("Buckets", "the ItemReader reads bucket %q: map it to a local folder (--bucket %s=DIR) or give the items with --items", p.Bucket, p.Bucket)
-	}
+	// The bucket is S3's, or the folder Job.Buckets maps it to.
 	switch m.ItemReader.Resource {
 	case asl.ResourceListObjectsV2:
-		ir.Source, ir.Prefix = dir, p.Prefix
+		ir.Source, ir.Prefix = "s3://"+p.Bucket+"/", p.Prefix
 	default:
 		if p.Key == "" {
 			return invalid("Definition.ItemReader.Parameters", "getObject needs a Key")
 		}
-		if !localKey(p.Key) {
-			return invalid("Definition.ItemReader.Parameters.Key", "%q leaves the bucket's folder", p.Key)
-		}
-		ir.Source = filepath.Join(dir, filepath.FromSlash(p.Key))
+		ir.Source = "s3://" + p.Bucket + "/" + p.Key
 	}
 	return nil
 }
 
 // applyWriter sets the ResultWriter from the definition's, unless the Job has its own folder.
-func (j *Job) applyWriter(m *asl.MapState, set *asl.Settings, d *definition) error {
+func (j *Job) applyWriter(m *asl.MapState, set *asl.Settings) error {
 	mw := m.ResultWriter
 	if mw == nil {
 		return nil
@@ -187,22 +180,14 @@ func (j *Job) applyWriter(m *asl.MapState, set *asl.Settings, d *definition) err
 	if rw.WriterConfig == nil && mw.WriterConfig != nil {
 		rw.WriterConfig = &WriterConfig{OutputType: mw.WriterConfig.OutputType, Transformation: mw.WriterConfig.Transformation}
 	}
-	if rw.Dir != "" || mw.Resource == "" {
+	if rw.Dir != "" || rw.Bucket != "" || mw.Resource == "" {
 		return nil
 	}
 	var p struct{ Bucket, Prefix string }
 	if err := json.Unmarshal(set.WriterParameters, &p); err != nil || p.Bucket == "" {
 		return invalid("Definition.ResultWriter.Parameters", "needs a Bucket (or give a results folder with --results)")
 	}
-	dir, ok := j.Buckets[p.Bucket]
-	if !ok {
-		return invalid("Buckets", "the ResultWriter writes to bucket %q: map it to a local folder (--bucket %s=DIR) or give --results DIR", p.Bucket, p.Bucket)
-	}
-	if p.Prefix != "" && !localKey(p.Prefix) {
-		return invalid("Definition.ResultWriter.Parameters.Prefix", "%q leaves the bucket's folder", p.Prefix)
-	}
-	rw.Dir = filepath.Join(dir, filepath.FromSlash(p.Prefix))
-	d.bucket, d.prefix = p.Bucket, p.Prefix
+	rw.Bucket, rw.Prefix = p.Bucket, p.Prefix
 	return nil
 }
 
@@ -236,11 +221,64 @@ func mapStateObject(def json.RawMessage) (map[string]json.RawMessage, error) {
 	return states[start], nil
 }
 
-// resultWriterKey is the manifest's key as Step Functions reports it: "<Prefix>/<uuid>/manifest.json",
-// a "/" inserted after a prefix that lacks one (ASL reference §9).
-func resultWriterKey(prefix, id string) string {
-	if prefix != "" && !strings.HasSuffix(prefix, "/") {
-		prefix += "/"
+// contextObject is the context object ($$) of the Map state named state, for the paths of
+// ItemSelector, BatchInput and the ItemReader's and ResultWriter's Parameters: the Execution
+// (the state machine execution the Map state is part of; wasmap makes one up per run, with
+// the state input as its input), the State and the StateMachine. "$$.Map.Item" is added per
+// item. It uses the Job's Region, Account and StateMachineName, with their defaults.
+func (j *Job) contextObject(state string, stateInput json.RawMessage, entered time.Time) json.RawMessage {
+	region, account, sm := j.Region, j.Account, j.StateMachineName
+	if region == "" {
+		region = os.Getenv("AWS_REGION")
 	}
-	return prefix + id + "/manifest.json"
+	if region == "" {
+		region = "us-east-1"
+	}
+	if account == "" {
+		account = "000000000000"
+	}
+	if sm == "" {
+		sm = "wasmap"
+	}
+	if len(stateInput) == 0 {
+		stateInput = json.RawMessage("{}")
+	}
+	var names nameSource
+	names.seed()
+	exec := names.next()
+	when := entered.UTC().Format(dateFormat)
+	type named struct {
+		Id, Name string
+	}
+	b, _ := json.Marshal(struct {
+		Execution struct {
+			Id        string          `json:"Id"`
+			Input     json.RawMessage `json:"Input"`
+			Name      string          `json:"Name"`
+			RoleArn   string          `json:"RoleArn"`
+			StartTime string          `json:"StartTime"`
+		}
+		State struct {
+			EnteredTime string `json:"EnteredTime"`
+			Name        string `json:"Name"`
+			RetryCount  int    `json:"RetryCount"`
+		}
+		StateMachine named
+	}{
+		Execution: struct {
+			Id        string          `json:"Id"`
+			Input     json.RawMessage `json:"Input"`
+			Name      string          `json:"Name"`
+			RoleArn   string          `json:"RoleArn"`
+			StartTime string          `json:"StartTime"`
+		}{"arn:aws:states:" + region + ":" + account + ":execution:" + sm + ":" + exec, stateInput, exec,
+			"arn:aws:iam::" + account + ":role/wasmap", when},
+		State: struct {
+			EnteredTime string `json:"EnteredTime"`
+			Name        string `json:"Name"`
+			RetryCount  int    `json:"RetryCount"`
+		}{when, state, 0},
+		StateMachine: named{"arn:aws:states:" + region + ":" + account + ":stateMachine:" + sm, sm},
+	})
+	return b
 }

@@ -210,7 +210,6 @@ func TestDefinitionInvalid(t *testing.T) {
 	for _, tc := range []struct{ name, def, wantField string }{
 		{"unknown function", `{"Type":"Map","ItemsPath":"$.items","ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"nope","End":true}}},"End":true}`, "ItemProcessor.States.T.Resource"},
 		{"Next to nowhere", `{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Pass","Next":"X"}}},"End":true}`, "Definition.ItemProcessor.States.T.Next"},
-		{"bucket not mapped", `{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:listObjectsV2","Parameters":{"Bucket":"b"}},"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}`, "Buckets"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runner.Run(t.Context(), defJob(t, tc.def, `{"items":[1]}`), runner.Options{})
@@ -257,5 +256,20 @@ func TestDefinitionBackoffAbortedWhenRunFails(t *testing.T) {
 	c := rep.ItemCounts
 	if rep.Status != runner.StatusFailed || rep.Error != "States.ExceedToleratedFailureThreshold" || c.Aborted != 1 || c.Failed != 1 || c.Pending != 1 {
 		t.Fatalf("got %s %s %+v", rep.Status, rep.Error, c)
+	}
+}
+
+// A bucket that --bucket does not map is S3's: a failure to reach it fails the Map Run with
+// States.ItemReaderFailed, naming the bucket.
+func TestDefinitionUnmappedBucketIsS3(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1") // nothing listens there
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	def := `{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:listObjectsV2","Parameters":{"Bucket":"some-bucket"}},
+	  "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}`
+	rep, _ := run(t, defJob(t, def, `{}`))
+	if rep.Status != runner.StatusFailed || rep.Error != "States.ItemReaderFailed" || !strings.Contains(rep.Cause, "some-bucket") {
+		t.Fatalf("got %s %s %q", rep.Status, rep.Error, rep.Cause)
 	}
 }

@@ -63,23 +63,43 @@ type Job struct {
 	// ReadPrefixes are locations modules may read besides the item source: local folders or
 	// files.
 	ReadPrefixes []string `json:"ReadPrefixes,omitempty"`
-	// Buckets maps the S3 bucket names of a Definition's ItemReader and ResultWriter to local
-	// folders: the object "Key" of bucket B is the file Buckets[B]/Key.
+	// Buckets maps S3 bucket names to local folders: the object "Key" of bucket B is the file
+	// Buckets[B]/Key. Any s3:// location (item source, ResultWriter, object I/O) of a bucket not
+	// mapped here is S3's.
 	Buckets map[string]string `json:"Buckets,omitempty"`
+	// AWS configures the S3 client, beside the standard AWS configuration (credential chain,
+	// profiles, AWS_REGION, AWS_ENDPOINT_URL_S3).
+	AWS AWS `json:"AWS,omitempty"`
 	// CacheDir holds the compilation cache. Empty: the user's cache folder.
 	CacheDir string `json:"CacheDir,omitempty"`
 	// Region and Account appear in ARNs. Defaults: $AWS_REGION or us-east-1, and 000000000000.
 	Region  string `json:"Region,omitempty"`
 	Account string `json:"Account,omitempty"`
 
-	concurrencyChosen string // set by normalize when MaxConcurrency was 0
+	concurrencyChosen string          // set by normalize when MaxConcurrency was 0
+	context           json.RawMessage // the context object ($$), without Map; made by Run when nil
+	maxItemsNegative  bool            // a definition's MaxItemsPath gave a negative value
 }
 
-// ItemReader is a local item source. ReaderConfig has the fields of the Map state's
+// AWS holds the S3 client's settings that the standard AWS configuration does not cover.
+type AWS struct {
+	// Profile is the shared-config profile (default: AWS_PROFILE, else "default").
+	Profile string `json:"Profile,omitempty"`
+	// EndpointURL replaces S3's endpoint, e.g. "http://127.0.0.1:7070" (default:
+	// AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS's).
+	EndpointURL string `json:"EndpointURL,omitempty"`
+	// PathStyle puts the bucket in the path (http://host/bucket/key), as most S3-compatible
+	// servers need.
+	PathStyle bool `json:"PathStyle,omitempty"`
+}
+
+// ItemReader is the item source. ReaderConfig has the fields of the Map state's
 // ItemReader.ReaderConfig.
 type ItemReader struct {
 	// Source is a JSON array file, a JSON Lines file or a CSV file (each optionally gzip- or
 	// zstd-compressed), or a folder: one item per file, shaped like an S3 listObjectsV2 entry.
+	// An s3://bucket/key URI reads one object; s3://bucket/prefix/ (ending in "/", or the bucket
+	// alone) lists the objects under the prefix.
 	Source string `json:"Source,omitempty"`
 	// Items, instead of Source, is the items themselves: a JSON array, as a Map state without
 	// an ItemReader takes them from its input (ItemsPath).
@@ -115,8 +135,12 @@ type ItemBatcher struct {
 // exports with Transformation NONE; WriterConfig alone formats the state output; both export
 // with that format. An empty ResultWriter is invalid, as in Step Functions.
 type ResultWriter struct {
-	// Dir is the local folder; the run writes Dir/<map-run-id>/manifest.json and its files.
+	// Dir is a local folder; the run writes Dir/<map-run-id>/manifest.json and its files.
 	Dir string `json:"Dir,omitempty"`
+	// Bucket and Prefix, instead of Dir, export to S3 (or to the folder Job.Buckets maps the
+	// bucket to): <Prefix>/<map-run-id>/manifest.json, a "/" added after a Prefix without one.
+	Bucket string `json:"Bucket,omitempty"`
+	Prefix string `json:"Prefix,omitempty"`
 	// WriterConfig formats the results.
 	WriterConfig *WriterConfig `json:"WriterConfig,omitempty"`
 	// MaxFileBytes starts a new result file (SUCCEEDED_1.json, …) when the current one would

@@ -21,13 +21,16 @@ const dateFormat = "2006-01-02T15:04:05.000Z"
 // until the run's outcome is known.
 func (r *mapRun) openOutputs() error {
 	logDir := r.job.LogDir
-	if logDir == "" && r.job.ResultWriter != nil {
-		logDir = r.job.ResultWriter.Dir
+	if rw := r.job.ResultWriter; logDir == "" && rw != nil {
+		logDir = rw.Dir
+		if dir, ok := r.store.local(rw.Bucket); ok && rw.Bucket != "" {
+			logDir = filepath.Join(dir, filepath.FromSlash(rw.Prefix))
+		}
 	}
 	r.transform = "COMPACT"
 	var outputType string
 	if rw := r.job.ResultWriter; rw != nil {
-		if rw.Dir != "" {
+		if rw.Dir != "" || rw.Bucket != "" {
 			r.transform = "NONE"
 		}
 		if wc := rw.WriterConfig; wc != nil {
@@ -53,15 +56,27 @@ func (r *mapRun) openOutputs() error {
 		}
 		r.logDir = abs
 	}
-	if rw := r.job.ResultWriter; rw != nil && rw.Dir != "" {
-		dir, err := filepath.Abs(rw.Dir)
-		if err != nil {
-			return err
+	if rw := r.job.ResultWriter; rw != nil && (rw.Dir != "" || rw.Bucket != "") {
+		cfg := resultwriter.Config{MapRunID: r.id, MapRunArn: r.arn, OutputType: outputType,
+			Transformation: r.transform, MaxFileBytes: rw.MaxFileBytes, Prefix: rw.Prefix}
+		where := rw.Dir
+		if rw.Bucket != "" {
+			where = "s3://" + rw.Bucket + "/" + rw.Prefix
+			sink, err := r.store.resultSink(rw.Bucket)
+			if err != nil {
+				return fmt.Errorf("results in %s: %w", where, err)
+			}
+			cfg.Sink = sink
+		} else {
+			dir, err := filepath.Abs(rw.Dir)
+			if err != nil {
+				return err
+			}
+			cfg.Dir = dir
 		}
-		w, err := resultwriter.New(resultwriter.Config{Dir: dir, MapRunID: r.id, MapRunArn: r.arn,
-			OutputType: outputType, Transformation: r.transform, MaxFileBytes: rw.MaxFileBytes})
+		w, err := resultwriter.New(cfg)
 		if err != nil {
-			return fmt.Errorf("results folder %s: %w", rw.Dir, err)
+			return fmt.Errorf("results in %s: %w", where, err)
 		}
 		r.writer = w
 		return nil
@@ -213,11 +228,9 @@ func (r *mapRun) finish() *Report {
 			if rep.Status == StatusSucceeded {
 				rep.Status, rep.Error, rep.Cause = StatusFailed, ErrResultWriterFailed, err.Error()
 			}
-		} else if d := r.def; d != nil && d.bucket != "" {
-			rep.ResultWriterDetails = &ResultWriterDetails{Bucket: d.bucket, Key: resultWriterKey(d.prefix, r.id)}
 		} else {
-			dir, _ := filepath.Abs(r.job.ResultWriter.Dir)
-			rep.ResultWriterDetails = &ResultWriterDetails{Bucket: dir, Key: r.id + "/manifest.json"}
+			d := r.writer.Details()
+			rep.ResultWriterDetails = &ResultWriterDetails{Bucket: d.Bucket, Key: d.Key}
 		}
 	}
 	rep.StopDate = time.Now()

@@ -70,12 +70,13 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 			return nil, invalid("ItemProcessor", "%v", err)
 		}
 	}
+	store := &storage{ctx: ctx, job: &job}
 	items := job.ItemReader.Source
-	if _, err := os.Stat(items); err != nil {
+	if _, err := os.Stat(items); err != nil && !isS3(items) {
 		items = "" // the reader reports it, as States.ItemReaderFailed
 	}
 	objects, err := objectio.NewAccess(ctx, objectio.Config{Items: items, Reads: job.ReadPrefixes,
-		Output: job.OutputPrefix, Openers: map[string]objectio.Opener{objectio.SchemeS3: objectio.LocalBuckets(job.Buckets)}})
+		Output: job.OutputPrefix, Openers: map[string]objectio.Opener{objectio.SchemeS3: store.opener()}})
 	if err != nil {
 		return nil, invalid("OutputPrefix", "object I/O: %v", err)
 	}
@@ -112,6 +113,7 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 	}
 	r := newMapRun(&job, proc, fns, opts)
 	r.def = def
+	r.store = store
 	return r.run(ctx)
 }
 
@@ -134,6 +136,7 @@ type mapRun struct {
 	ctx   context.Context
 	wg    sync.WaitGroup
 	def   *definition // the Map state definition the Job came from, or nil
+	store *storage
 
 	id, arn, smArn, execPrefix string
 	start                      time.Time
@@ -305,7 +308,7 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	if src := r.job.ItemReader; len(src.Items) > 0 {
 		reader, err = itemreader.OpenJSON("the Map state's items", src.Items, src.ReaderConfig.MaxItems)
 	} else {
-		reader, err = itemreader.Open(src.Source, r.readerConfig())
+		reader, err = r.store.openItems(src.Source, r.readerConfig())
 	}
 	if err != nil {
 		var re *itemreader.ReaderError
@@ -317,10 +320,16 @@ func (r *mapRun) run(ctx context.Context) (*Report, error) {
 	defer reader.Close()
 	r.reader = reader
 
+	if r.job.maxItemsNegative {
+		return r.failedBeforeStart(ErrItemReaderFailed, "field MaxItems must be positive"), nil
+	}
 	if len(r.job.ItemSelector) > 0 {
 		sel, err := selector.Compile(r.job.ItemSelector)
 		if err == nil {
-			r.selector, err = sel.Bind(r.job.Input)
+			if r.job.context == nil {
+				r.job.context = r.job.contextObject(r.def.stateName(), r.job.Input, r.start)
+			}
+			r.selector, err = sel.BindContext(r.job.Input, r.job.context)
 		}
 		if err != nil {
 			return r.failedBeforeStart(ErrRuntime, err.Error()), nil
@@ -916,7 +925,10 @@ func (r *mapRun) count(ctx context.Context) {
 		close(r.counted)
 		r.notify()
 	}()
-	n, err := itemreader.Count(ctx, r.job.ItemReader.Source, r.readerConfig())
+	if len(r.job.ItemReader.Items) > 0 {
+		return // known when the reader ends
+	}
+	n, err := r.store.countItems(ctx, r.job.ItemReader.Source, r.readerConfig())
 	if err != nil {
 		return
 	}

@@ -52,8 +52,12 @@ func (j *Job) normalize() error {
 	rc.InputType = strings.ToUpper(rc.InputType)
 	switch rc.InputType {
 	case "", "JSON", "JSONL", "CSV":
+	case "MANIFEST":
+		if !isS3(j.ItemReader.Source) {
+			return invalid("ItemReader.ReaderConfig.InputType", "MANIFEST reads an S3 inventory's manifest.json: give its s3:// URI")
+		}
 	default:
-		return invalid("ItemReader.ReaderConfig.InputType", "%q is not JSON, JSONL or CSV", rc.InputType)
+		return invalid("ItemReader.ReaderConfig.InputType", "%q is not JSON, JSONL, CSV or MANIFEST", rc.InputType)
 	}
 	rc.CSVHeaderLocation = strings.ToUpper(rc.CSVHeaderLocation)
 	switch rc.CSVHeaderLocation {
@@ -113,7 +117,13 @@ func (j *Job) normalize() error {
 		if rw.MaxFileBytes < 0 {
 			return invalid("ResultWriter.MaxFileBytes", "cannot be negative, got %d", rw.MaxFileBytes)
 		}
-		if rw.Dir == "" && rw.WriterConfig == nil {
+		if rw.Dir != "" && rw.Bucket != "" {
+			return invalid("ResultWriter", "give a folder or a bucket, not both")
+		}
+		if rw.Prefix != "" && rw.Bucket == "" {
+			return invalid("ResultWriter.Prefix", "a Prefix needs a Bucket")
+		}
+		if rw.Dir == "" && rw.Bucket == "" && rw.WriterConfig == nil {
 			return invalid("ResultWriter", "an empty ResultWriter is invalid: give a folder, a WriterConfig, or both")
 		}
 		if wc := rw.WriterConfig; wc != nil {

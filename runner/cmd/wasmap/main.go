@@ -116,6 +116,12 @@ objects under --output-prefix only. Any other name, a key with "..", or an absol
 refused with EACCES. An object is created when the module closes it; an invocation that fails
 first leaves nothing behind.
 
+S3: --items and --results take s3:// URIs, and object I/O reaches s3:// objects, with the
+standard AWS configuration (credential chain, profiles, AWS_REGION) and --endpoint-url,
+--profile, --path-style. A bucket mapped with --bucket NAME=DIR is served from that folder
+instead. Missing buckets and keys, and denied access, fail the map run with
+States.ItemReaderFailed or States.ResultWriterFailed naming the bucket and key.
+
 Definitions: --definition FILE reads a Map state in Amazon States Language (or a state machine
 whose StartAt state is the Map state): ItemReader, ItemsPath, ItemSelector/Parameters,
 ItemBatcher, MaxConcurrency[Path], ToleratedFailureCount/Percentage[Path], Label,
@@ -135,12 +141,15 @@ Exit status: 0 when the map run succeeded (or failed and a definition's Catch on
 matched), 1 when it failed, 2 for bad usage.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "function", Aliases: []string{"f"}, Usage: "the function module `FILE.wasm`, or NAME=FILE.wasm to name it for a definition's Task states (required; repeatable)", TakesFile: true},
-			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array, JSON Lines or CSV `FILE` (.gz/.zst allowed), or a folder (one item per file) (required unless --definition says)", TakesFile: true},
+			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array, JSON Lines or CSV `FILE` (.gz/.zst allowed), a folder (one item per file), s3://BUCKET/KEY (one object) or s3://BUCKET/PREFIX/ (a listing) (required unless --definition says)", TakesFile: true},
 			&cli.StringFlag{Name: "definition", Aliases: []string{"d"}, Usage: "a Map state (or a state machine starting with one) in Amazon States Language, from `FILE`", TakesFile: true},
 			&cli.StringFlag{Name: "output-prefix", Usage: "object I/O: the folder `DIR` under which the module may create objects (default: none, no writes)", TakesFile: true},
 			&cli.StringSliceFlag{Name: "read-prefix", Usage: "object I/O: a folder or file `PATH` the module may read besides --items (repeatable)", TakesFile: true},
+			&cli.StringFlag{Name: "endpoint-url", Usage: "S3's endpoint `URL`, for an S3-compatible server (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's, else AWS's)"},
+			&cli.StringFlag{Name: "profile", Usage: "the AWS shared-config `PROFILE` for S3 (default: AWS_PROFILE, else default)"},
+			&cli.BoolFlag{Name: "path-style", Usage: "address S3 buckets in the URL path (most S3-compatible servers need it)"},
 			&cli.StringSliceFlag{Name: "bucket", Usage: "serve the S3 bucket NAME of a definition from the local folder DIR: `NAME=DIR` (repeatable)"},
-			&cli.StringFlag{Name: "input-type", Usage: "`TYPE` of the items file: json (an array), jsonl or csv (default: from the file's name and content)"},
+			&cli.StringFlag{Name: "input-type", Usage: "`TYPE` of the items file: json (an array), jsonl, csv, or manifest (an S3 inventory's manifest.json) (default: from the file's name and content)"},
 			&cli.StringFlag{Name: "csv-headers", Usage: "the CSV column `NAMES`, comma-separated, when the file has no header row (CSVHeaderLocation GIVEN)"},
 			&cli.StringFlag{Name: "csv-delimiter", Usage: "CSV `DELIMITER`: comma, pipe, semicolon, space or tab (default: comma)"},
 			&cli.StringFlag{Name: "prefix", Usage: "with a folder as --items, only the files whose paths start with `PREFIX`"},
@@ -154,7 +163,7 @@ matched), 1 when it failed, 2 for bad usage.`,
 			&cli.IntFlag{Name: "max-concurrency", Aliases: []string{"c"}, Usage: "at most `N` execution environments at once, 1-10000 (default: the number of CPUs)", HideDefault: true},
 			&cli.Int64Flag{Name: "tolerated-failure-count", Usage: "the map run fails when more than `N` items fail"},
 			&cli.FloatFlag{Name: "tolerated-failure-percentage", Usage: "the map run fails when more than `P` percent of the items fail (0-100)"},
-			&cli.StringFlag{Name: "results", Aliases: []string{"o"}, Usage: "export results to `DIR`/<map-run-id>/ in the ResultWriter layout", TakesFile: true},
+			&cli.StringFlag{Name: "results", Aliases: []string{"o"}, Usage: "export results to `DIR`/<map-run-id>/ (or s3://BUCKET/PREFIX) in the ResultWriter layout", TakesFile: true},
 			&cli.Int64Flag{Name: "results-file-size", Usage: "start a new result file (SUCCEEDED_1.json, ...) past `BYTES` (default: 5 GiB, about Step Functions' limit)", HideDefault: true},
 			&cli.StringFlag{Name: "transformation", Usage: "ResultWriter WriterConfig.Transformation: `T` is NONE (records with metadata), COMPACT (outputs) or FLATTEN (outputs, arrays spread); default NONE with --results, COMPACT without"},
 			&cli.StringFlag{Name: "output-type", Usage: "ResultWriter WriterConfig.OutputType of the result files: `TYPE` JSON (an array per file) or JSONL (a record per line)"},
@@ -227,6 +236,7 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 		}
 		job.Functions[0].Name = n
 	}
+	job.AWS = runner.AWS{Profile: cmd.String("profile"), EndpointURL: cmd.String("endpoint-url"), PathStyle: cmd.Bool("path-style")}
 	job.OutputPrefix = cmd.String("output-prefix")
 	job.ReadPrefixes = cmd.StringSlice("read-prefix")
 	if d := cmd.String("definition"); d != "" {
@@ -288,6 +298,13 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 	}
 	if d, tr, ot := cmd.String("results"), cmd.String("transformation"), cmd.String("output-type"); d != "" || tr != "" || ot != "" {
 		job.ResultWriter = &runner.ResultWriter{Dir: d, MaxFileBytes: cmd.Int64("results-file-size")}
+		if strings.HasPrefix(d, "s3://") {
+			bucket, prefix, _ := strings.Cut(strings.TrimPrefix(d, "s3://"), "/")
+			if bucket == "" {
+				return job, fmt.Errorf("--results %q: use s3://BUCKET/PREFIX", d)
+			}
+			job.ResultWriter.Dir, job.ResultWriter.Bucket, job.ResultWriter.Prefix = "", bucket, prefix
+		}
 		if tr != "" || ot != "" {
 			job.ResultWriter.WriterConfig = &runner.WriterConfig{OutputType: ot, Transformation: tr}
 		}

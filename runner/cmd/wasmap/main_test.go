@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wasmap/wasmap/runner/internal/guesttest"
+	"github.com/wasmap/wasmap/runner/internal/s3test"
 )
 
 var bin string
@@ -468,5 +469,57 @@ func TestFolderWithObjectIO(t *testing.T) {
 	_, stderr, code = wasmap(t, "run", "-f", wasm, "-i", data+"/", "--progress", "lines", "--tolerated-failure-percentage", "100")
 	if code != 0 || !strings.Contains(stderr, "failed 5") {
 		t.Errorf("no output prefix: exit %d, %s", code, stderr)
+	}
+}
+
+// The S3 path end to end through the CLI, against a real S3 server: items listed from a bucket,
+// each read by the module through object I/O, output objects created under an s3:// prefix,
+// results exported to S3; and a missing bucket fails the run naming it.
+func TestS3EndToEnd(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.SetEnv(t) // the CLI inherits the environment: endpoint and credentials
+	srv.CreateBucket(t, "data")
+	files := map[string]string{"docs/a.txt": "one two three\n", "docs/b.txt": "four five\nsix\n", "other/c.txt": "not listed\n"}
+	for k, v := range files {
+		srv.PutObject(t, "data", k, []byte(v))
+	}
+	wasm := guesttest.Build(t, "samples/wordcount")
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", "s3://data/docs/", "--output-prefix", "s3://data/counts/",
+		"--results", "s3://data/runs", "--progress", "lines")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	var state struct {
+		MapRunArn           string
+		ResultWriterDetails struct{ Bucket, Key string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &state); err != nil || state.ResultWriterDetails.Bucket != "data" ||
+		!strings.HasPrefix(state.ResultWriterDetails.Key, "runs/") || !strings.HasSuffix(state.ResultWriterDetails.Key, "/manifest.json") {
+		t.Fatalf("stdout %s", stdout)
+	}
+	var manifest struct {
+		DestinationBucket string
+		ResultFiles       struct{ SUCCEEDED []struct{ Key string } }
+	}
+	if err := json.Unmarshal(srv.GetObject(t, "data", state.ResultWriterDetails.Key), &manifest); err != nil ||
+		manifest.DestinationBucket != "data" || len(manifest.ResultFiles.SUCCEEDED) != 1 {
+		t.Fatalf("manifest: %+v %v", manifest, err)
+	}
+	var recs []struct{ Input, Output string }
+	if err := json.Unmarshal(srv.GetObject(t, "data", manifest.ResultFiles.SUCCEEDED[0].Key), &recs); err != nil || len(recs) != 2 {
+		t.Fatalf("records: %v %d", err, len(recs))
+	}
+	for _, key := range []string{"docs/a.txt", "docs/b.txt"} {
+		var c struct {
+			Key   string
+			Words int
+		}
+		if err := json.Unmarshal(srv.GetObject(t, "data", "counts/"+key+".counts.json"), &c); err != nil || c.Key != key || c.Words != 3 {
+			t.Errorf("counts of %s: %+v %v", key, c, err)
+		}
+	}
+	_, stderr, code = wasmap(t, "run", "-f", wasm, "-i", "s3://no-such-bucket/x/", "--progress", "lines")
+	if code != 1 || !strings.Contains(stderr, "States.ItemReaderFailed") || !strings.Contains(stderr, "no-such-bucket") {
+		t.Errorf("missing bucket: exit %d, %s", code, stderr)
 	}
 }
