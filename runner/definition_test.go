@@ -191,16 +191,16 @@ func TestDefinitionBuckets(t *testing.T) {
 func TestFlagsAndDefinitionAgree(t *testing.T) {
 	items := writeItems(t, echo(1), echo(2), echo(3))
 	flags := job(t, items)
-	flags.ItemBatcher = &runner.ItemBatcher{MaxItemsPerBatch: 2}
-	flags.ItemSelector = json.RawMessage(`{"op":"echo","value.$":"$$.Map.Item.Index"}`)
+	flags.ItemReader.ReaderConfig.MaxItems = 2
+	flags.ItemSelector = json.RawMessage(`{"op":"echo","value":{"i.$":"$$.Map.Item.Index","v.$":"$$.Map.Item.Value.value"}}`)
 	_, fromFlags := run(t, flags)
 
-	def := defJob(t, `{"Type":"Map","ItemBatcher":{"MaxItemsPerBatch":2},"ItemSelector":{"op":"echo","value.$":"$$.Map.Item.Index"},
-	  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Parameters":{"Bucket":"b","Key":"x"}},
+	def := defJob(t, `{"Type":"Map","ItemSelector":{"op":"echo","value":{"i.$":"$$.Map.Item.Index","v.$":"$$.Map.Item.Value.value"}},
+	  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL","MaxItems":2},"Parameters":{"Bucket":"b","Key":"x"}},
 	  "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"guest","End":true}}},"End":true}`, `{}`)
 	def.ItemReader.Source = items // the flag wins over the definition's ItemReader
 	_, fromDef := run(t, def)
-	if fromFlags != fromDef || fromFlags == "" {
+	if want := `[{"i":0,"v":1},{"i":1,"v":2}]`; fromFlags != fromDef || strings.TrimSpace(fromFlags) != want {
 		t.Fatalf("flags: %s\ndefinition: %s", fromFlags, fromDef)
 	}
 }
