@@ -8,11 +8,12 @@ import (
 )
 
 // TestNestedModules runs the tests of the Go modules nested in this repository (the guest SDK,
-// the samples), which `go test ./...` at the root does not reach, so that one command tests
-// everything. Guest modules are also vetted for their real target, GOOS=wasip1 GOARCH=wasm.
+// the samples, the plugins), which `go test ./...` at the root does not reach, so that one
+// command tests everything. Guest modules are also vetted for their real target, GOOS=wasip1 GOARCH=wasm.
 func TestNestedModules(t *testing.T) {
-	modules := []string{"sdk/go", "samples/uppercase", "samples/lambda-port", "samples/wordcount",
-		"runner/testdata/guests/testguest", "runner/testdata/guests/transform", "runner/testdata/guests/objguest"}
+	modules := []string{"sdk/go", "samples/uppercase", "samples/lambda-port", "samples/wordcount", "samples/images",
+		"runner/testdata/guests/testguest", "runner/testdata/guests/transform", "runner/testdata/guests/objguest",
+		"runner/testdata/guests/extguest", "plugins/telemetry"}
 	for _, m := range modules {
 		t.Run(m, func(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(m, "go.mod")); err != nil {

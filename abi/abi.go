@@ -207,3 +207,176 @@ const (
 	ErrInvalidStateTransition   = "InvalidStateTransition"
 	ErrLambdaUnknown            = "Lambda.Unknown"
 )
+
+// Extension modules (ABI.md §9, §10). An extension module is a WASI command, like a function
+// module, that imports these instead of RuntimeModule.
+const (
+	// ExtensionModule is the Extensions API (/2020-01-01/extension), imported by extension
+	// modules.
+	ExtensionModule = "wasmap_extension_v1"
+	// TelemetryModule is the Telemetry API (/2022-07-01/telemetry), imported by extension
+	// modules that subscribe to telemetry.
+	TelemetryModule = "wasmap_telemetry_v1"
+)
+
+// Function names in ExtensionModule (ABI.md §9).
+const (
+	FuncExtensionRegister  = "register"   // (name_ptr, name_len, body_ptr, body_len i32) -> i32
+	FuncExtensionNext      = "next"       // () -> i64
+	FuncExtensionRead      = "read"       // (ptr, cap i32) -> i32
+	FuncExtensionInitError = "init_error" // (type_ptr, type_len, ptr, len i32) -> i32
+	FuncExtensionExitError = "exit_error" // (type_ptr, type_len, ptr, len i32) -> i32
+)
+
+// ExtensionFuncs lists every function of ExtensionModule with its signature.
+var ExtensionFuncs = map[string]Signature{
+	FuncExtensionRegister:  {[]ValType{I32, I32, I32, I32}, []ValType{I32}},
+	FuncExtensionNext:      {nil, []ValType{I64}},
+	FuncExtensionRead:      {[]ValType{I32, I32}, []ValType{I32}},
+	FuncExtensionInitError: {[]ValType{I32, I32, I32, I32}, []ValType{I32}},
+	FuncExtensionExitError: {[]ValType{I32, I32, I32, I32}, []ValType{I32}},
+}
+
+// Function names in TelemetryModule (ABI.md §10).
+const (
+	FuncTelemetrySubscribe = "subscribe" // (ptr, len i32) -> i32
+	FuncTelemetryNext      = "next"      // () -> i64
+	FuncTelemetryRead      = "read"      // (ptr, cap i32) -> i32
+)
+
+// TelemetryFuncs lists every function of TelemetryModule with its signature.
+var TelemetryFuncs = map[string]Signature{
+	FuncTelemetrySubscribe: {[]ValType{I32, I32}, []ValType{I32}},
+	FuncTelemetryNext:      {nil, []ValType{I64}},
+	FuncTelemetryRead:      {[]ValType{I32, I32}, []ValType{I32}},
+}
+
+// ExtensionGuestModules maps each host module an extension module may import to its
+// functions, as GuestModules does for function modules. Extensions do not get RuntimeModule.
+var ExtensionGuestModules = map[string]map[string]Signature{
+	ExtensionModule: ExtensionFuncs,
+	TelemetryModule: TelemetryFuncs,
+	ObjectModule:    ObjectFuncs,
+}
+
+// Extension limits and names (ABI.md §9).
+const (
+	// MaxExtensions is how many extensions a function may have (Lambda's limit).
+	MaxExtensions = 10
+	// EventInvoke and EventShutdown are the events an extension registers for.
+	EventInvoke   = "INVOKE"
+	EventShutdown = "SHUTDOWN"
+	// Shutdown reasons, lower-case as on Lambda's wire.
+	ShutdownSpindown = "spindown"
+	ShutdownTimeout  = "timeout"
+	ShutdownFailure  = "failure"
+)
+
+// Shutdown budgets (ABI.md §11.4): the time extensions get after SHUTDOWN is sent.
+const (
+	ShutdownBudgetExternalMs = 2000 // with at least one external extension
+	ShutdownBudgetInternalMs = 500  // with internal extensions only
+)
+
+// ExtensionRegisterRequest is the body of FuncExtensionRegister.
+type ExtensionRegisterRequest struct {
+	Events []string `json:"events"`
+}
+
+// ExtensionRegisterResponse is the body FuncExtensionRegister answers with.
+type ExtensionRegisterResponse struct {
+	FunctionName    string `json:"functionName"`
+	FunctionVersion string `json:"functionVersion"`
+	Handler         string `json:"handler"`
+}
+
+// Tracing is the X-Ray trace header of an INVOKE event and of telemetry records.
+type Tracing struct {
+	SpanID string `json:"spanId,omitempty"`
+	Type   string `json:"type"`
+	Value  string `json:"value"`
+}
+
+// ExtensionEvent is the JSON FuncExtensionNext returns: an INVOKE event
+// {"eventType","deadlineMs","requestId","invokedFunctionArn","tracing"} or a SHUTDOWN event
+// {"eventType","deadlineMs","shutdownReason"}, keys in that order.
+type ExtensionEvent struct {
+	EventType          string   `json:"eventType"`
+	DeadlineMs         int64    `json:"deadlineMs"`
+	RequestID          string   `json:"requestId,omitempty"`
+	InvokedFunctionArn string   `json:"invokedFunctionArn,omitempty"`
+	Tracing            *Tracing `json:"tracing,omitempty"`
+	ShutdownReason     string   `json:"shutdownReason,omitempty"`
+}
+
+// Telemetry API names and limits (ABI.md §10).
+const (
+	TelemetryPlatform  = "platform"
+	TelemetryFunction  = "function"
+	TelemetryExtension = "extension"
+
+	// Buffering ranges and defaults (Lambda's; not the swapped ones of an old reference page).
+	TelemetryMinItems         = 1000
+	TelemetryMaxItems         = 10000
+	TelemetryDefaultItems     = 10000
+	TelemetryMinBytes         = 262144
+	TelemetryMaxBytes         = 1048576
+	TelemetryDefaultBytes     = 262144
+	TelemetryMinTimeoutMs     = 25
+	TelemetryMaxTimeoutMs     = 30000
+	TelemetryDefaultTimeoutMs = 1000
+)
+
+// TelemetrySchemaVersions are the schemaVersion values a subscription may name.
+var TelemetrySchemaVersions = []string{"2022-07-01", "2022-12-13", "2025-01-29"}
+
+// TelemetrySubscription is the body of FuncTelemetrySubscribe: Lambda's PUT /telemetry body.
+// Destination is accepted and ignored: batches are pulled with FuncTelemetryNext.
+type TelemetrySubscription struct {
+	SchemaVersion string              `json:"schemaVersion"`
+	Types         []string            `json:"types"`
+	Buffering     *TelemetryBuffering `json:"buffering,omitempty"`
+	Destination   *struct {
+		Protocol string `json:"protocol"`
+		URI      string `json:"URI,omitempty"`
+		Port     int    `json:"port,omitempty"`
+	} `json:"destination,omitempty"`
+}
+
+// TelemetryBuffering is a subscription's buffering configuration; zero fields take defaults.
+type TelemetryBuffering struct {
+	MaxItems  int `json:"maxItems,omitempty"`
+	MaxBytes  int `json:"maxBytes,omitempty"`
+	TimeoutMs int `json:"timeoutMs,omitempty"`
+}
+
+// Extension and telemetry error names, as Lambda's Extensions and Telemetry APIs and its
+// platform report them.
+const (
+	ErrExtensionCrash                      = "Extension.Crash"
+	ErrExtensionInitError                  = "Extension.InitError"
+	ErrExtensionExitError                  = "Extension.ExitError"
+	ErrExtensionLaunchError                = "Extension.LaunchError"
+	ErrExtensionInvalidExtensionName       = "Extension.InvalidExtensionName"
+	ErrExtensionInvalidEventType           = "Extension.InvalidEventType"
+	ErrExtensionRegistrationClosed         = "Extension.RegistrationClosed"
+	ErrExtensionInvalidExtensionState      = "Extension.InvalidExtensionState"
+	ErrExtensionTooManyExtensions          = "Extension.TooManyExtensions"
+	ErrExtensionMissingHeader              = "Extension.MissingHeader"
+	ErrExtensionUnknownExtensionIdentifier = "Extension.UnknownExtensionIdentifier"
+	ErrInvalidRequestFormat                = "InvalidRequestFormat"
+	ErrTelemetryValidation                 = "ValidationError"
+	ErrTelemetrySubscriptionClosed         = "Telemetry.SubscriptionClosed"
+)
+
+// Errnos of the extension modules, in addition to those above (WASI preview 1 numbering).
+const (
+	// EINTR: a blocking next was interrupted because the other kind of delivery is waiting
+	// (a telemetry batch for FuncExtensionNext, an event for FuncTelemetryNext).
+	EINTR Errno = 27
+	// EPERM: the call is not allowed in the caller's current state (Lambda's 403 state errors).
+	EPERM Errno = 63
+)
+
+// EnvLogFormat is Lambda's log format variable, "JSON" when the JSON format is chosen.
+const EnvLogFormat = "AWS_LAMBDA_LOG_FORMAT"

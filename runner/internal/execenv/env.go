@@ -66,6 +66,19 @@ type Queue struct {
 	// refused Task is passed to Done unrun, with Skipped set. It lets a caller that stopped
 	// dispatching leave the Tasks already queued unstarted.
 	Accept func(*Task) bool
+	// Log, when set, receives the environment's log stream, as CloudWatch would hold it, in
+	// Config.LogFormat: the platform's lines (START, END, REPORT, INIT_REPORT, EXTENSION,
+	// TELEMETRY; or their JSON records), the function's and the extensions' lines. events is
+	// one or more whole lines, each ending in '\n', valid only during the call. Calls for one
+	// environment never overlap and come in stream order, from the environment's goroutines:
+	// at the end of INIT, of each invocation (after its REPORT), of SHUTDOWN, and whenever
+	// 64 KiB have gathered. With Log set, Task.Logs stays nil. See lifecycle_logs.go.
+	Log func(env int, stream string, events []byte)
+	// Report, when set, receives each invocation's report when its invoke phase has ended:
+	// the function is back in next and every extension registered for INVOKE too (or the
+	// environment ended during it). That is after Done got the Task. r is valid only during
+	// the call.
+	Report func(r *Report)
 }
 
 // Duration is the invocation's length, as in REPORT's Duration.
@@ -92,6 +105,11 @@ type Exit struct {
 	InitFailed bool
 	// Err describes the fault, if any.
 	Err error
+	// LogStream is the environment's log stream name (AWS_LAMBDA_LOG_STREAM_NAME).
+	LogStream string
+	// ShutdownDuration is how long the SHUTDOWN phase took: from the function's end until
+	// every extension had ended (0 without extensions).
+	ShutdownDuration time.Duration
 }
 
 type envKey struct{}
@@ -138,6 +156,10 @@ type environment struct {
 	stream   string // the log stream name, AWS_LAMBDA_LOG_STREAM_NAME
 	// objects holds the open object handles (objects.go).
 	objects objectTable
+	// lc drives extensions, telemetry and the log stream (lifecycle.go); nil when the
+	// function has no extensions and the Queue no Log or Report: the warm path then never
+	// reaches it.
+	lc *lifecycle
 }
 
 // Serve runs one execution environment in the calling goroutine until q.Work is closed (reason
@@ -179,11 +201,23 @@ func (f *Function) Serve(ctx context.Context, id int, q Queue) Exit {
 	if f.alloc != nil {
 		runCtx = experimental.WithMemoryAllocator(runCtx, f.alloc)
 	}
-	mod, err := f.rt.InstantiateModule(runCtx, f.compiled, cfg)
-	if mod != nil {
-		_ = mod.Close(runCtx)
+	if len(f.exts) > 0 || q.Log != nil || q.Report != nil {
+		e.lc = newLifecycle(e, ctx)
 	}
-	return e.finish(err)
+	var err error
+	if e.lc == nil || e.lc.initExtensions() {
+		var mod api.Module
+		mod, err = f.rt.InstantiateModule(runCtx, f.compiled, cfg)
+		if mod != nil {
+			_ = mod.Close(runCtx)
+		}
+	}
+	exit := e.finish(err)
+	exit.LogStream = e.stream
+	if e.lc != nil {
+		e.lc.end(&exit)
+	}
+	return exit
 }
 
 // finish turns the end of the guest's entry point into the environment's Exit, failing the
@@ -192,6 +226,11 @@ func (e *environment) finish(err error) Exit {
 	exit := Exit{Reason: "failure", Err: err}
 	var fe *Error
 	switch {
+	case e.lc != nil && e.lc.failed() != nil: // an extension's failure, or its overrun
+		lf := e.lc.failed()
+		exit.Reason = lf.reason
+		exit.Err = errors.New(lf.err.Type + ": " + lf.err.Cause)
+		fe = lf.err
 	case e.fault == faultAborted:
 		exit.Reason = "spindown"
 		fe = &Error{Type: "States.Aborted", Cause: "the map run was stopped while this invocation ran", Aborted: true}
@@ -237,7 +276,10 @@ func (e *environment) finish(err error) Exit {
 		if exit.Err == nil {
 			exit.Err = errors.New("init ended before the first next")
 		}
-		if !e.abort.Load() {
+		if e.lc != nil {
+			e.lc.initFailed(fe)
+		}
+		if !e.runAborted() {
 			if t, ok := e.take(); ok {
 				e.begin(t)
 				e.fail(fe)
@@ -307,6 +349,9 @@ func (e *environment) begin(t *Task) {
 	b = e.appendHex(b, 16)
 	b = append(b, `;Sampled=0"}`...)
 	e.ctxJSON = b
+	if e.lc != nil {
+		e.lc.begin(t)
+	}
 }
 
 // complete records the current invocation's result and hands the Task back.
@@ -321,6 +366,9 @@ func (e *environment) complete() {
 	t.LogsDropped = e.dropped
 	if e.mod != nil {
 		t.MaxMemory = uint64(e.mod.Memory().Size())
+	}
+	if e.lc != nil {
+		e.lc.complete(t)
 	}
 	e.q.Done(t)
 }
@@ -410,6 +458,12 @@ type logWriter struct{ e *environment }
 
 func (w logWriter) Write(p []byte) (int, error) {
 	e := w.e
+	if e.lc != nil {
+		e.lc.functionLog(p)
+		if e.q.Log != nil {
+			return len(p), nil
+		}
+	}
 	if room := maxLogBytes - len(e.logs); len(p) > room {
 		if room > 0 {
 			e.logs = append(e.logs, p[:room]...)
@@ -419,6 +473,23 @@ func (w logWriter) Write(p []byte) (int, error) {
 	}
 	e.logs = append(e.logs, p...)
 	return len(p), nil
+}
+
+// runAborted reports whether the run was stopped (Ctrl-C): the abort flag is set and no
+// extension's failure set it.
+func (e *environment) runAborted() bool {
+	return e.abort.Load() && (e.lc == nil || e.lc.failed() == nil)
+}
+
+// abortError is the error of an invocation that an abort kept from running: the run was
+// stopped, or an extension failed while the environment waited for work.
+func (e *environment) abortError() *Error {
+	if e.lc != nil {
+		if lf := e.lc.failed(); lf != nil {
+			return lf.err
+		}
+	}
+	return &Error{Type: "States.Aborted", Cause: "the map run was stopped", Aborted: true}
 }
 
 // stop ends the guest's call from inside a host function.

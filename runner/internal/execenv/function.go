@@ -56,7 +56,21 @@ type Config struct {
 	// Objects is the object I/O policy and stores (wasmap_object_v1), shared by all
 	// environments; the caller closes it after the Function. Nil: every object call is ENOTSUP.
 	Objects *objectio.Access
+	// Extensions run beside the function in every environment, each instance in its own
+	// goroutine (extensions.go; at most abi.MaxExtensions). Empty: none, and the warm path
+	// pays nothing for them.
+	Extensions []Extension
+	// LogFormat is Lambda's LoggingConfig.LogFormat for the log stream given to Queue.Log:
+	// "Text" (the default) or "JSON". With "JSON" the function also gets
+	// AWS_LAMBDA_LOG_FORMAT=JSON and its log import writes JSON records.
+	LogFormat string
 }
+
+// Log formats of Config.LogFormat.
+const (
+	LogFormatText = "Text"
+	LogFormatJSON = "JSON"
+)
 
 func (c *Config) defaults() error {
 	if c.Name == "" {
@@ -83,7 +97,14 @@ func (c *Config) defaults() error {
 	if c.Account == "" {
 		c.Account = "000000000000"
 	}
-	return nil
+	switch c.LogFormat {
+	case "":
+		c.LogFormat = LogFormatText
+	case LogFormatText, LogFormatJSON:
+	default:
+		return fmt.Errorf("log format %q is neither %s nor %s", c.LogFormat, LogFormatText, LogFormatJSON)
+	}
+	return checkExtensions(c.Extensions)
 }
 
 // Meter is a way to enforce deadlines.
@@ -115,9 +136,14 @@ type Function struct {
 	arn      string
 	arnJSON  []byte // arn as a JSON string
 	env      [][2]string
-	alloc    allocator // linear memories, reused across environments; nil: wazero's
+	alloc    allocator            // linear memories, reused across environments; nil: wazero's
+	extRT    wazero.Runtime       // the extensions' runtime; nil without extensions
+	exts     []*compiledExtension // Config.Extensions, compiled in extRT
 	// InitialMemoryBytes is the module's declared initial linear memory.
 	InitialMemoryBytes uint64
+	// ExtensionsInitialMemoryBytes is the extension modules' declared initial linear memories,
+	// summed: what each environment's extension instances need beside the function.
+	ExtensionsInitialMemoryBytes uint64
 	// LoadDuration is how long instrumenting and compiling took.
 	LoadDuration time.Duration
 }
@@ -186,14 +212,23 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Function, error) {
 		keep = 0
 	}
 	f.alloc = memoryAllocator(keep)
-	f.env = objectEnv(lambdaEnv(&cfg), cfg.Objects)
+	f.env = logFormatEnv(objectEnv(lambdaEnv(&cfg), cfg.Objects), cfg.LogFormat)
+	if err := f.loadExtensions(ctx, rc); err != nil {
+		rt.Close(ctx)
+		return nil, err
+	}
 	f.LoadDuration = time.Since(start)
 	return f, nil
 }
 
-// Close releases the compiled module and the runtime.
+// Close releases the compiled modules and the runtimes.
 func (f *Function) Close(ctx context.Context) error {
 	err := f.rt.Close(ctx)
+	if f.extRT != nil {
+		if xerr := f.extRT.Close(ctx); err == nil {
+			err = xerr
+		}
+	}
 	if f.alloc != nil {
 		f.alloc.Close()
 	}

@@ -54,6 +54,12 @@ func hostNext(ctx context.Context, mod api.Module, stack []uint64) {
 	if e.invoking && e.cur != nil {
 		e.fail(&Error{Type: abi.ErrInvalidStateTransition, Cause: `{"errorType":"InvalidStateTransition","errorMessage":"State transition from Running to Ready failed for runtime. Error: next called before a response"}`})
 	}
+	if e.lc != nil && !e.lc.runtimeNext() { // extensions not back, or failed: recycle
+		e.invoking = false
+		e.shutdown = true
+		stack[0] = errno64(abi.ECANCELED)
+		return
+	}
 	e.invoking = false
 	if !e.initialized {
 		e.initialized = true
@@ -69,13 +75,16 @@ func hostNext(ctx context.Context, mod api.Module, stack []uint64) {
 	if !ok || e.abort.Load() {
 		if ok { // aborted while waiting: give the task back unrun
 			e.begin(t)
-			e.fail(&Error{Type: "States.Aborted", Cause: "the map run was stopped", Aborted: true})
+			e.fail(e.abortError())
 		}
 		e.shutdown = true
 		stack[0] = errno64(abi.ECANCELED)
 		return
 	}
 	e.begin(t)
+	if e.lc != nil {
+		e.lc.deliverInvoke()
+	}
 	stack[0] = uint64(len(t.Event))
 }
 
@@ -165,13 +174,16 @@ func hostRespondError(ctx context.Context, mod api.Module, stack []uint64) {
 		stack[0] = errno(code)
 		return
 	}
-	_, body, code := readErr(mod, stack)
+	typ, body, code := readErr(mod, stack)
 	if code != 0 {
 		if code == abi.E2BIG {
 			e.fail(&Error{Type: abi.ErrResponseSizeTooLarge, Cause: `{"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}`})
 		}
 		stack[0] = errno(code)
 		return
+	}
+	if e.lc != nil {
+		e.lc.errorHeader(typ)
 	}
 	e.fail(functionError(body))
 	stack[0] = 0
@@ -239,6 +251,11 @@ func hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 		return
 	}
 	w := logWriter{e}
+	if e.f.cfg.LogFormat == LogFormatJSON {
+		w.Write(e.jsonLogRecord(level, b))
+		stack[0] = 0
+		return
+	}
 	w.Write([]byte(levelNames[level]))
 	w.Write(b)
 	if len(b) == 0 || b[len(b)-1] != '\n' {
