@@ -16,6 +16,9 @@ import (
 type ModuleInfo struct {
 	Imports []string // "module.name(params) -> results"
 	Exports []string
+	// Kind is "function" or "extension": a module importing wasmap_extension_v1 is an
+	// extension module, checked against the imports extensions get.
+	Kind    string
 	FitsABI bool
 	// Problems says why the module does not fit, one line each.
 	Problems []string
@@ -30,23 +33,34 @@ func Inspect(ctx context.Context, wasm []byte) (*ModuleInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	info := &ModuleInfo{}
+	info := &ModuleInfo{Kind: "function"}
+	allowed := abi.GuestModules
+	for _, f := range m.ImportedFunctions() {
+		if mod, _, _ := f.Import(); mod == abi.ExtensionModule {
+			info.Kind, allowed = "extension", abi.ExtensionGuestModules
+		}
+	}
 	for _, f := range m.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		info.Imports = append(info.Imports, fmt.Sprintf("%s.%s%s", mod, name, sig(f)))
-		switch mod {
-		case abi.RuntimeModule, abi.ObjectModule:
-			want, ok := abi.GuestModules[mod][name]
+		switch _, known := allowed[mod]; {
+		case known:
+			want, ok := allowed[mod][name]
 			if !ok {
 				info.Problems = append(info.Problems, fmt.Sprintf("imports %s.%s, which ABI v1 does not define", mod, name))
 			} else if !want.Matches(f.ParamTypes(), f.ResultTypes()) {
 				info.Problems = append(info.Problems, fmt.Sprintf("imports %s.%s%s; ABI v1 says %s", mod, name, sig(f), abiSig(want)))
 			}
-		case abi.WASIModule:
-		case abi.MeterModule:
+		case mod == abi.WASIModule:
+		case mod == abi.MeterModule:
 			info.Problems = append(info.Problems, fmt.Sprintf("imports %s.%s: that module is inserted by the runner, guests must not import it", mod, name))
 		default:
-			info.Problems = append(info.Problems, fmt.Sprintf("imports %s.%s: only %s, %s and %s are available", mod, name, abi.RuntimeModule, abi.ObjectModule, abi.WASIModule))
+			var names []string
+			for m := range allowed {
+				names = append(names, m)
+			}
+			sort.Strings(names)
+			info.Problems = append(info.Problems, fmt.Sprintf("imports %s.%s: %s module may import only %s and %s", mod, name, article(info.Kind), strings.Join(names, ", "), abi.WASIModule))
 		}
 	}
 	for _, mem := range m.ImportedMemories() {
@@ -67,14 +81,18 @@ func Inspect(ctx context.Context, wasm []byte) (*ModuleInfo, error) {
 	if _, ok := m.ExportedMemories()["memory"]; !ok {
 		info.Problems = append(info.Problems, `exports no memory named "memory"`)
 	}
+	loop := abi.RuntimeModule
+	if info.Kind == "extension" {
+		loop = abi.ExtensionModule
+	}
 	uses := false
 	for _, f := range m.ImportedFunctions() {
-		if mod, name, _ := f.Import(); mod == abi.RuntimeModule && name == abi.FuncNext {
+		if mod, name, _ := f.Import(); mod == loop && name == abi.FuncNext {
 			uses = true
 		}
 	}
 	if !uses {
-		info.Problems = append(info.Problems, "does not import wasmap_runtime_v1.next, so it can never receive an invocation")
+		info.Problems = append(info.Problems, fmt.Sprintf("does not import %s.next, so it can never receive an event", loop))
 	}
 	info.FitsABI = len(info.Problems) == 0
 	return info, nil
@@ -92,9 +110,9 @@ func (i *ModuleInfo) String() string {
 		fmt.Fprintf(&b, "  %s\n", s)
 	}
 	if i.FitsABI {
-		b.WriteString("fits ABI v1: yes\n")
+		fmt.Fprintf(&b, "fits ABI v1 as %s module: yes\n", article(i.Kind))
 	} else {
-		b.WriteString("fits ABI v1: no\n")
+		fmt.Fprintf(&b, "fits ABI v1 as %s module: no\n", article(i.Kind))
 		for _, p := range i.Problems {
 			fmt.Fprintf(&b, "  - %s\n", p)
 		}
@@ -124,4 +142,11 @@ func types(ts []api.ValueType) string {
 		s[i] = api.ValueTypeName(t)
 	}
 	return strings.Join(s, ", ")
+}
+
+func article(kind string) string {
+	if strings.HasPrefix(kind, "e") {
+		return "an " + kind
+	}
+	return "a " + kind
 }

@@ -44,6 +44,13 @@ type Job struct {
 	// Functions are the function modules. Without an ItemProcessor there must be exactly one,
 	// invoked once per child execution; an ItemProcessor's Task states name them.
 	Functions []Function `json:"Functions"`
+	// Extensions run beside every function in each execution environment, as Lambda
+	// extensions do (at most 10). Each may write under <run folder>/extensions/<name>/ through
+	// object I/O, where the run folder is the results' <map-run-id>/ (or the logs').
+	Extensions []Extension `json:"Extensions,omitempty"`
+	// LogFormat is Text (default) or JSON: the functions' and extensions' log lines and the
+	// platform's START/END/REPORT, as Lambda's LoggingConfig.LogFormat (AWS_LAMBDA_LOG_FORMAT).
+	LogFormat string `json:"LogFormat,omitempty"`
 	// ItemProcessor, when set, is the child workflow in Amazon States Language
 	// ({"StartAt":…,"States":{…}}): Task, Pass, Succeed and Fail states, with Retry, Catch and
 	// TimeoutSeconds on Tasks. A Task's Resource names a function by its Name (a bare name, a

@@ -2,25 +2,17 @@ package runner
 
 import (
 	"bufio"
-	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
-
-	"github.com/wasmap/wasmap/abi"
-	"github.com/wasmap/wasmap/runner/internal/execenv"
 )
 
 // logStreams writes one log file per execution environment, as CloudWatch keeps one log stream
-// per environment: START, the function's lines, END and REPORT for each invocation, in
-// Lambda's text format. Files are DIR/<yyyy>/<mm>/<dd>/[$LATEST]<hex>.log, the stream's name.
+// per environment. Files are DIR/<yyyy>/<mm>/<dd>/[$LATEST]<hex>.log, the stream's name.
 //
-// write is called from environment goroutines; each environment writes only its own stream.
+// append is called from environment goroutines; each environment writes only its own stream.
 type logStreams struct {
-	dir      string
-	memoryMB int
+	dir string
 
 	mu      sync.Mutex
 	streams map[int]*logStream
@@ -32,57 +24,24 @@ type logStream struct {
 	w *bufio.Writer
 }
 
-func newLogStreams(dir string, memoryMB int) *logStreams {
-	return &logStreams{dir: dir, memoryMB: memoryMB, streams: map[int]*logStream{}}
+func newLogStreams(dir string) *logStreams {
+	return &logStreams{dir: dir, streams: map[int]*logStream{}}
 }
 
-// write appends one invocation to its environment's stream.
-func (l *logStreams) write(t *execenv.Task) {
+// append adds whole log lines to an environment's stream: execenv's Queue.Log, which renders
+// START, the function's and extensions' lines, END and REPORT in Lambda's format (text or JSON).
+// Calls for one environment never overlap.
+func (l *logStreams) append(env int, stream string, events []byte) {
 	l.mu.Lock()
-	s, ok := l.streams[t.Env]
+	s, ok := l.streams[env]
 	if !ok {
-		s = l.open(t.LogStream)
-		l.streams[t.Env] = s
+		s = l.open(stream)
+		l.streams[env] = s
 	}
 	l.mu.Unlock()
-	if s == nil {
-		return
+	if s != nil {
+		s.w.Write(events)
 	}
-	w := s.w
-	fmt.Fprintf(w, "START RequestId: %s Version: $LATEST\n", t.RequestID)
-	if len(t.Logs) > 0 {
-		w.Write(t.Logs)
-		if t.Logs[len(t.Logs)-1] != '\n' {
-			w.WriteByte('\n')
-		}
-	}
-	if t.LogsDropped > 0 {
-		fmt.Fprintf(w, "wasmap: %d bytes of this invocation's logs were dropped (over 1 MiB)\n", t.LogsDropped)
-	}
-	fmt.Fprintf(w, "END RequestId: %s\n", t.RequestID)
-	w.WriteString(reportLine(t, l.memoryMB))
-	w.WriteByte('\n')
-}
-
-// reportLine renders Lambda's REPORT line: TAB-separated fields with a trailing TAB; Billed
-// Duration is ceil(Duration + Init Duration) in ms; Status appears for timeouts and crashes.
-func reportLine(t *execenv.Task, memoryMB int) string {
-	dur := float64(t.Duration().Nanoseconds()) / 1e6
-	initMs := float64(t.InitDuration.Nanoseconds()) / 1e6
-	var b strings.Builder
-	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
-		t.RequestID, dur, int64(math.Ceil(dur+initMs)), memoryMB, (t.MaxMemory+(1<<20)-1)>>20)
-	if t.ColdStart {
-		fmt.Fprintf(&b, "Init Duration: %.2f ms\t", initMs)
-	}
-	if e := t.Err; e != nil && e.Recycled {
-		if e.Type == abi.ErrSandboxTimedout {
-			b.WriteString("Status: timeout\t")
-		} else {
-			fmt.Fprintf(&b, "Status: error\tError Type: %s\t", e.Type)
-		}
-	}
-	return b.String()
 }
 
 func (l *logStreams) open(stream string) *logStream {

@@ -24,7 +24,7 @@ func checkMemory(job *Job, name string, fn *execenv.Function, budget uint64) err
 		}
 		budget = avail / 10 * 8
 	}
-	per := fn.InitialMemoryBytes + envOverhead
+	per := fn.InitialMemoryBytes + fn.ExtensionsInitialMemoryBytes + envOverhead
 	need := per * uint64(job.MaxConcurrency)
 	if need <= budget {
 		return nil

@@ -52,7 +52,7 @@ func (r *mapRun) openOutputs() error {
 			if len(r.job.Functions) > 1 {
 				dir = filepath.Join(abs, f.Name)
 			}
-			r.pools[f.Name].logs = newLogStreams(dir, f.MemoryMB)
+			r.pools[f.Name].logs = newLogStreams(dir)
 		}
 		r.logDir = abs
 	}
@@ -222,6 +222,7 @@ func (r *mapRun) finish() *Report {
 	rep.Environments = r.envs.Load()
 	rep.LogDir = r.logDir
 	rep.ColdStarts = r.coldStarts.Load()
+	rep.PostRuntimeExtensionsDuration = time.Duration(r.postRuntime.Load())
 
 	if r.writer != nil {
 		if _, err := r.writer.Close(); err != nil {

@@ -55,6 +55,11 @@ type Report struct {
 	// invocations had a cold start.
 	Environments int64 `json:"environments"`
 	ColdStarts   int64 `json:"coldStarts"`
+	// PostRuntimeExtensionsDuration is the time environments waited, summed over invocations,
+	// after the function had responded and before every extension was back in next-event
+	// (Lambda's postRuntimeExtensionsDuration): the item's result was already recorded, but the
+	// environment could not take the next item.
+	PostRuntimeExtensionsDuration time.Duration `json:"postRuntimeExtensionsDuration,omitempty"`
 	// LogDir is the folder of the environments' log streams, when logs were kept.
 	LogDir string `json:"logDir,omitempty"`
 	// Caught is true when the map run failed but the definition's Catch on the Map state matched

@@ -80,12 +80,21 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, invalid("OutputPrefix", "object I/O: %v", err)
 	}
+	id := uuid.NewString()
+	exts, extAccess, err := loadExtensions(ctx, &job, store, id)
+	if err != nil {
+		objects.Close()
+		return nil, err
+	}
 	fns := map[string]*execenv.Function{}
 	defer func() {
 		for _, fn := range fns {
 			fn.Close(context.Background())
 		}
 		objects.Close()
+		for _, a := range extAccess {
+			a.Close()
+		}
 	}()
 	for _, f := range job.Functions {
 		wasm, err := os.ReadFile(f.Path)
@@ -102,6 +111,8 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 			Account:     job.Account,
 			CacheDir:    job.CacheDir,
 			Objects:     objects,
+			Extensions:  exts,
+			LogFormat:   job.LogFormat,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("loading %s: %w", f.Path, err)
@@ -111,7 +122,7 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	r := newMapRun(&job, proc, fns, opts)
+	r := newMapRun(id, &job, proc, fns, opts)
 	r.def = def
 	r.store = store
 	return r.run(ctx)
@@ -169,6 +180,7 @@ type mapRun struct {
 	emitted atomic.Int64 // entries written out: the next seq to emit
 
 	live, envs, coldStarts atomic.Int64
+	postRuntime            atomic.Int64 // ns of PostRuntimeExtensionsDuration, summed
 	started, finishedTasks atomic.Int64
 	total                  atomic.Int64
 	totalKnown             atomic.Bool
@@ -226,8 +238,7 @@ type pool struct {
 	logs    *logStreams
 }
 
-func newMapRun(job *Job, proc *asl.Processor, fns map[string]*execenv.Function, opts Options) *mapRun {
-	id := uuid.NewString()
+func newMapRun(id string, job *Job, proc *asl.Processor, fns map[string]*execenv.Function, opts Options) *mapRun {
 	sm := job.StateMachineName + "/" + job.Label
 	r := &mapRun{
 		job: job, proc: proc, opts: opts, id: id, pools: map[string]*pool{}, delayed: map[*entry]*time.Timer{},
@@ -745,7 +756,11 @@ func (r *mapRun) spawn(p *pool) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		exit := p.fn.Serve(r.ctx, int(n), execenv.Queue{Pull: func() (*execenv.Task, bool) { return r.pull(p) }, Done: r.taskDone})
+		q := execenv.Queue{Pull: func() (*execenv.Task, bool) { return r.pull(p) }, Done: r.taskDone, Report: r.invocationReport}
+		if p.logs != nil {
+			q.Log = p.logs.append
+		}
+		exit := p.fn.Serve(r.ctx, int(n), q)
 		if p.logs != nil {
 			p.logs.closeEnv(int(n))
 		}
@@ -775,9 +790,6 @@ func (r *mapRun) taskDone(t *execenv.Task) {
 		r.coldStarts.Add(1)
 	}
 	p := r.pools[e.inv.Function]
-	if p.logs != nil {
-		p.logs.write(t)
-	}
 	t.Logs = nil
 	res := asl.Result{Output: t.Output, RequestID: t.RequestID}
 	r.src.Lock()
@@ -791,6 +803,15 @@ func (r *mapRun) taskDone(t *execenv.Task) {
 		res.Error, res.Cause = t.Err.Type, t.Err.Cause
 	}
 	r.step(e, e.exec.Complete(res), p)
+}
+
+// invocationReport receives each invocation's report once its invoke phase has ended (the
+// extensions are back in next-event): the run adds up the time extensions took after the
+// function had responded.
+func (r *mapRun) invocationReport(rep *execenv.Report) {
+	if d := rep.PostRuntimeExtensionsDuration; d > 0 {
+		r.postRuntime.Add(int64(d))
+	}
 }
 
 // deliver accounts for a finished entry and writes out, in item order, every entry that is now

@@ -144,6 +144,19 @@ func (j *Job) normalize() error {
 	if len(j.Functions) == 0 {
 		return invalid("Functions", "no function module given")
 	}
+	switch strings.ToUpper(j.LogFormat) {
+	case "", "TEXT":
+		j.LogFormat = execenv.LogFormatText
+	case "JSON":
+		j.LogFormat = execenv.LogFormatJSON
+	default:
+		return invalid("LogFormat", "%q is not Text or JSON", j.LogFormat)
+	}
+	for i, x := range j.Extensions {
+		if x.Path == "" {
+			return invalid(fmt.Sprintf("Extensions[%d].Path", i), "no extension module given")
+		}
+	}
 	names := map[string]bool{}
 	for i := range j.Functions {
 		f := &j.Functions[i]

@@ -82,7 +82,7 @@ written for aws-lambda-go runs after changing its import paths.`,
 		OnUsageError: func(ctx context.Context, cmd *cli.Command, err error, isSubcommand bool) error {
 			return usageError{err}
 		},
-		Commands: []*cli.Command{runCommand(stdout, stderr, code), inspectCommand(stdout, code)},
+		Commands: []*cli.Command{runCommand(stdout, stderr, code), inspectCommand(stdout, code), newProjectCommand(stdout)},
 	}
 }
 
@@ -122,6 +122,14 @@ standard AWS configuration (credential chain, profiles, AWS_REGION) and --endpoi
 instead. Missing buckets and keys, and denied access, fail the map run with
 States.ItemReaderFailed or States.ResultWriterFailed naming the bucket and key.
 
+Extensions: --extension EXT.wasm runs a Lambda extension (abi/ABI.md §9-12; in Go, package
+github.com/wasmap/wasmap/sdk/go/extension) beside the function in every environment: it
+registers before the function initialises, gets INVOKE and SHUTDOWN events, and may subscribe to
+the Telemetry API (platform.start, platform.report, ...). An environment takes its next item only
+when every extension is back in next-event; the summary reports that wait
+(PostRuntimeExtensionsDuration). Each extension may write under <results or logs>/<map-run-id>/
+extensions/<name>/. plugins/telemetry is one that writes per-run metrics (JSON and Prometheus).
+
 Definitions: --definition FILE reads a Map state in Amazon States Language (or a state machine
 whose StartAt state is the Map state): ItemReader, ItemsPath, ItemSelector/Parameters,
 ItemBatcher, MaxConcurrency[Path], ToleratedFailureCount/Percentage[Path], Label,
@@ -145,6 +153,8 @@ matched), 1 when it failed, 2 for bad usage.`,
 			&cli.StringFlag{Name: "definition", Aliases: []string{"d"}, Usage: "a Map state (or a state machine starting with one) in Amazon States Language, from `FILE`", TakesFile: true},
 			&cli.StringFlag{Name: "output-prefix", Usage: "object I/O: the folder `DIR` under which the module may create objects (default: none, no writes)", TakesFile: true},
 			&cli.StringSliceFlag{Name: "read-prefix", Usage: "object I/O: a folder or file `PATH` the module may read besides --items (repeatable)", TakesFile: true},
+			&cli.StringSliceFlag{Name: "extension", Aliases: []string{"x"}, Usage: "run the Lambda extension module `EXT.wasm` beside the function in every environment (repeatable, at most 10)", TakesFile: true},
+			&cli.StringFlag{Name: "log-format", Usage: "`FORMAT` of the log streams and of AWS_LAMBDA_LOG_FORMAT: Text or JSON (default: Text)"},
 			&cli.StringFlag{Name: "endpoint-url", Usage: "S3's endpoint `URL`, for an S3-compatible server (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's, else AWS's)"},
 			&cli.StringFlag{Name: "profile", Usage: "the AWS shared-config `PROFILE` for S3 (default: AWS_PROFILE, else default)"},
 			&cli.BoolFlag{Name: "path-style", Usage: "address S3 buckets in the URL path (most S3-compatible servers need it)"},
@@ -238,6 +248,10 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 	}
 	job.AWS = runner.AWS{Profile: cmd.String("profile"), EndpointURL: cmd.String("endpoint-url"), PathStyle: cmd.Bool("path-style")}
 	job.OutputPrefix = cmd.String("output-prefix")
+	job.LogFormat = cmd.String("log-format")
+	for _, x := range cmd.StringSlice("extension") {
+		job.Extensions = append(job.Extensions, runner.Extension{Path: x})
+	}
 	job.ReadPrefixes = cmd.StringSlice("read-prefix")
 	if d := cmd.String("definition"); d != "" {
 		b, err := os.ReadFile(d)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -174,14 +176,19 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 func TestInspect(t *testing.T) {
 	wasm, _ := sample(t)
 	stdout, _, code := wasmap(t, "inspect", wasm)
-	if code != 0 || !strings.Contains(stdout, "fits ABI v1: yes") || !strings.Contains(stdout, "wasmap_runtime_v1.next() -> (i64)") {
+	if code != 0 || !strings.Contains(stdout, "fits ABI v1 as a function module: yes") || !strings.Contains(stdout, "wasmap_runtime_v1.next() -> (i64)") {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.wasm")
 	os.WriteFile(bad, guesttest.WAT(t, `(module (import "env" "f" (func)) (memory (export "memory") 1) (func (export "_start")))`), 0o644)
 	stdout, _, code = wasmap(t, "inspect", bad)
-	if code != 1 || !strings.Contains(stdout, "fits ABI v1: no") || !strings.Contains(stdout, "env.f") {
+	if code != 1 || !strings.Contains(stdout, "fits ABI v1 as a function module: no") || !strings.Contains(stdout, "env.f") {
 		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+	ext := guesttest.Build(t, "plugins/telemetry")
+	stdout, _, code = wasmap(t, "inspect", ext)
+	if code != 0 || !strings.Contains(stdout, "fits ABI v1 as an extension module: yes") {
+		t.Errorf("extension: exit %d:\n%s", code, stdout)
 	}
 }
 
@@ -521,5 +528,66 @@ func TestS3EndToEnd(t *testing.T) {
 	_, stderr, code = wasmap(t, "run", "-f", wasm, "-i", "s3://no-such-bucket/x/", "--progress", "lines")
 	if code != 1 || !strings.Contains(stderr, "States.ItemReaderFailed") || !strings.Contains(stderr, "no-such-bucket") {
 		t.Errorf("missing bucket: exit %d, %s", code, stderr)
+	}
+}
+
+// The telemetry plugin as an extension: every environment runs it, each instance writes its part
+// of the metrics under <results>/<map-run-id>/extensions/telemetry/, the merge gives the run's
+// metrics.
+func TestTelemetryExtension(t *testing.T) {
+	wasm, items := sample(t)
+	// An extension is named after its file, as Lambda names one after its executable.
+	ext := filepath.Join(t.TempDir(), "telemetry.wasm")
+	if b, err := os.ReadFile(guesttest.Build(t, "plugins/telemetry")); err != nil || os.WriteFile(ext, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", items, "--max-items", "200", "-c", "2",
+		"--extension", ext, "--results", dir, "--progress", "lines")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	var state struct{ ResultWriterDetails struct{ Bucket, Key string } }
+	json.Unmarshal([]byte(stdout), &state)
+	out := filepath.Join(state.ResultWriterDetails.Bucket, filepath.Dir(state.ResultWriterDetails.Key), "extensions", "telemetry")
+	cmd := exec.Command("go", "run", "./cmd/telemetry-merge", out)
+	cmd.Dir = filepath.Join(guesttest.Root(), "plugins/telemetry")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("merge: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Invocations int64 `json:"invocations"`
+		ColdStarts  int64 `json:"coldStarts"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil || m.Invocations != 200 || m.ColdStarts < 1 || m.ColdStarts > 2 {
+		t.Errorf("metrics.json: %s", b)
+	}
+	if prom, err := os.ReadFile(filepath.Join(out, "metrics.prom")); err != nil || !strings.Contains(string(prom), "200") {
+		t.Errorf("metrics.prom: %v\n%s", err, prom)
+	}
+}
+
+// An extension that works for 5 ms after each INVOKE holds its environment that long after the
+// function's response: the summary reports it as PostRuntimeExtensionsDuration, and the items'
+// results are all there.
+func TestExtensionPostRuntimeDuration(t *testing.T) {
+	wasm, items := sample(t)
+	ext := guesttest.Build(t, "runner/testdata/guests/extguest")
+	stdout, stderr, code := wasmap(t, "run", "-f", wasm, "-i", items, "--max-items", "20", "-c", "1",
+		"--extension", ext, "--env", "EXTGUEST_WORK_MS=5", "--env", "EXTGUEST_QUIET=1", "--progress", "lines")
+	var outs []json.RawMessage
+	if code != 0 || json.Unmarshal([]byte(stdout), &outs) != nil || len(outs) != 20 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	m := regexp.MustCompile(`([0-9.]+) ms per item after the function's response \(PostRuntimeExtensionsDuration\)`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("summary lacks PostRuntimeExtensionsDuration:\n%s", stderr)
+	}
+	if ms, _ := strconv.ParseFloat(m[1], 64); ms < 4 {
+		t.Errorf("PostRuntimeExtensionsDuration %s ms per item, want about 5 (the extension works 5 ms after each INVOKE)", m[1])
 	}
 }

@@ -124,6 +124,10 @@ func (p *progress) summary(r *runner.Report) {
 	}
 	fmt.Fprintf(p.w, "  time    %.2fs, %.0f items/s, %d environments (max concurrency %s), %d cold starts\n",
 		secs, float64(done)/max(secs, 1e-9), r.Environments, limit, r.ColdStarts)
+	if d := r.PostRuntimeExtensionsDuration; d > 0 && done > 0 {
+		fmt.Fprintf(p.w, "  extensions  %.3f ms per item after the function's response (PostRuntimeExtensionsDuration), %.2fs in all\n",
+			float64(d.Microseconds())/1000/float64(done), d.Seconds())
+	}
 	if d := r.ResultWriterDetails; d != nil {
 		fmt.Fprintf(p.w, "  results %s/%s\n", d.Bucket, d.Key)
 	}
