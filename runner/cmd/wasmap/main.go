@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -122,6 +123,10 @@ standard AWS configuration (credential chain, profiles, AWS_REGION) and --endpoi
 instead. Missing buckets and keys, and denied access, fail the map run with
 States.ItemReaderFailed or States.ResultWriterFailed naming the bucket and key.
 
+Job files: --job FILE reads the whole job as JSON (runner.Job: Functions, Extensions,
+Definition, ItemReader, ResultWriter, MaxConcurrency, ...), so a job with extensions and a Map
+state definition can live in one file; flags given beside it win over its fields.
+
 Extensions: --extension EXT.wasm runs a Lambda extension (abi/ABI.md §9-12; in Go, package
 github.com/wasmap/wasmap/sdk/go/extension) beside the function in every environment: it
 registers before the function initialises, gets INVOKE and SHUTDOWN events, and may subscribe to
@@ -150,6 +155,7 @@ matched), 1 when it failed, 2 for bad usage.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "function", Aliases: []string{"f"}, Usage: "the function module `FILE.wasm`, or NAME=FILE.wasm to name it for a definition's Task states (required; repeatable)", TakesFile: true},
 			&cli.StringFlag{Name: "items", Aliases: []string{"i"}, Usage: "the item source: a JSON array, JSON Lines or CSV `FILE` (.gz/.zst allowed), a folder (one item per file), s3://BUCKET/KEY (one object) or s3://BUCKET/PREFIX/ (a listing) (required unless --definition says)", TakesFile: true},
+			&cli.StringFlag{Name: "job", Aliases: []string{"j"}, Usage: "read the whole job from `FILE`: a JSON runner Job (Functions, Extensions, Definition, ItemReader, ResultWriter, ...); flags given beside it win", TakesFile: true},
 			&cli.StringFlag{Name: "definition", Aliases: []string{"d"}, Usage: "a Map state (or a state machine starting with one) in Amazon States Language, from `FILE`", TakesFile: true},
 			&cli.StringFlag{Name: "output-prefix", Usage: "object I/O: the folder `DIR` under which the module may create objects (default: none, no writes)", TakesFile: true},
 			&cli.StringSliceFlag{Name: "read-prefix", Usage: "object I/O: a folder or file `PATH` the module may read besides --items (repeatable)", TakesFile: true},
@@ -237,11 +243,12 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 		}
 		job.Functions = append(job.Functions, fn)
 	}
-	if len(job.Functions) == 0 {
+	jobFile := cmd.String("job")
+	if len(job.Functions) == 0 && jobFile == "" {
 		return job, errors.New("--function is required: the .wasm module to run on each item")
 	}
 	if n := cmd.String("name"); n != "" {
-		if len(job.Functions) > 1 || job.Functions[0].Name != "" {
+		if len(job.Functions) != 1 || job.Functions[0].Name != "" {
 			return job, errors.New("--name names a single unnamed --function; use --function NAME=FILE.wasm")
 		}
 		job.Functions[0].Name = n
@@ -270,7 +277,7 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 		}
 		job.Buckets[name] = dir
 	}
-	if job.ItemReader.Source == "" && len(job.Definition) == 0 {
+	if job.ItemReader.Source == "" && len(job.Definition) == 0 && jobFile == "" {
 		return job, errors.New("--items is required: a JSON, JSON Lines or CSV file of items, or a folder")
 	}
 	if in, file := cmd.String("input"), cmd.String("input-file"); in != "" || file != "" {
@@ -334,6 +341,38 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 			}
 			job.Functions[i].Environment[k] = v
 		}
+	}
+	if jobFile != "" {
+		return withJobFile(jobFile, job)
+	}
+	return job, nil
+}
+
+// withJobFile reads a Job from its JSON file (runner.Job's fields: Functions, Extensions,
+// Definition, ItemReader, ResultWriter, …) and sets on it every field the flags set: flags win.
+func withJobFile(path string, flags runner.Job) (runner.Job, error) {
+	var job runner.Job
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return job, fmt.Errorf("--job: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&job); err != nil {
+		return job, fmt.Errorf("--job %s: %w", path, err)
+	}
+	set, _ := json.Marshal(flags)
+	var fields map[string]json.RawMessage
+	json.Unmarshal(set, &fields)
+	if len(flags.Functions) == 0 {
+		delete(fields, "Functions")
+	}
+	set, _ = json.Marshal(fields)
+	if err := json.Unmarshal(set, &job); err != nil {
+		return job, fmt.Errorf("--job %s: %w", path, err)
+	}
+	if len(job.Functions) == 0 {
+		return job, fmt.Errorf("--job %s: no Functions, and no --function", path)
 	}
 	return job, nil
 }

@@ -591,3 +591,35 @@ func TestExtensionPostRuntimeDuration(t *testing.T) {
 		t.Errorf("PostRuntimeExtensionsDuration %s ms per item, want about 5 (the extension works 5 ms after each INVOKE)", m[1])
 	}
 }
+
+// A job file carries the whole job, extensions included; flags beside it win.
+func TestJobFile(t *testing.T) {
+	wasm, items := sample(t)
+	ext := guesttest.Build(t, "runner/testdata/guests/extguest")
+	logs := t.TempDir()
+	job := filepath.Join(t.TempDir(), "job.json")
+	b, _ := json.Marshal(map[string]any{
+		"Functions":  []map[string]any{{"Path": wasm, "Environment": map[string]string{"EXTGUEST_QUIET": "1"}}},
+		"Extensions": []map[string]any{{"Path": ext, "Name": "probe"}},
+		"ItemReader": map[string]any{"Source": items, "ReaderConfig": map[string]any{"MaxItems": 50}},
+		"LogDir":     logs,
+	})
+	os.WriteFile(job, b, 0o644)
+	stdout, stderr, code := wasmap(t, "run", "--job", job, "--max-items", "3", "--progress", "none")
+	var outs []json.RawMessage
+	if code != 0 || json.Unmarshal([]byte(stdout), &outs) != nil || len(outs) != 3 {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	streams, _ := filepath.Glob(filepath.Join(logs, "*", "logs", "*", "*", "*", "*.log"))
+	if len(streams) == 0 {
+		t.Fatal("no log stream")
+	}
+	s, _ := os.ReadFile(streams[0])
+	if !strings.Contains(string(s), "EXTENSION\tName: probe\tState: Ready") {
+		t.Errorf("the job file's extension did not register:\n%s", s)
+	}
+	_, stderr, code = wasmap(t, "run", "--job", job, "--nosuchflag")
+	if code != 2 {
+		t.Errorf("bad flag beside --job: exit %d %s", code, stderr)
+	}
+}
