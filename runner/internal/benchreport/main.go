@@ -82,12 +82,20 @@ func (res results) median(key string) float64 {
 
 func main() {
 	count := flag.Int("count", 5, "runs of each benchmark (the median is reported)")
+	withS3 := flag.Bool("s3", false, "also the S3 benchmarks against a local versitygw: listing 100,000 keys and the images sample (about 10 more minutes; the first run uploads their data, then keeps it in the user cache folder)")
 	flag.Parse()
 	runs := []run{
 		{pkg: "./runner/internal/execenv", bench: "OverheadEnvironment|OverheadRawCall|Guest/transform|BesideSpinner", benchtime: "3000x", count: *count},
 		{pkg: "./runner/internal/execenv", bench: "ColdStart", benchtime: "200x", count: *count},
 		{pkg: "./runner", bench: "Transform", benchtime: "20000x", count: *count},
 		{dir: "runner/testdata/guests/transform", pkg: "./...", bench: "Native", benchtime: "20000x", count: *count},
+	}
+	if *withS3 {
+		// An even count: who goes first alternates between runs.
+		even := *count + *count%2
+		runs = append(runs,
+			run{pkg: "./runner/internal/itemreader", bench: "S3List$", benchtime: "1x", count: even},
+			run{pkg: "./runner", bench: "Images", benchtime: "1x", count: even})
 	}
 	res := results{}
 	for _, r := range runs {
@@ -126,4 +134,12 @@ func main() {
 		fmt.Sprintf("%.2fx", ctxDone/none), "", true)
 	row("throughput beside a spinning environment", fmt.Sprintf("%.0f items/s", 1e9/beside), fmt.Sprintf("alone %.0f/s", 1e9/alone),
 		fmt.Sprintf("%.2f", alone/beside), ">= 0.8", alone/beside >= 0.8)
+	if *withS3 {
+		reader, paginator, ratio := m("BenchmarkS3List reader-items/s"), m("BenchmarkS3List paginator-items/s"), m("BenchmarkS3List ratio")
+		row("S3 listing of 100,000 keys (itemreader.OpenS3)", fmt.Sprintf("%.0f items/s", reader), fmt.Sprintf("SDK paginator %.0f/s", paginator),
+			fmt.Sprintf("%.2f", ratio), ">= 0.9", ratio >= 0.9)
+		wasmap, native, ratio := m("BenchmarkImages wasmap-items/s"), m("BenchmarkImages native-items/s"), m("BenchmarkImages ratio")
+		row("images sample on S3, whole map run", fmt.Sprintf("%.1f items/s", wasmap), fmt.Sprintf("native Go %.1f/s", native),
+			fmt.Sprintf("%.2f", ratio), "(recorded)", true)
+	}
 }

@@ -19,6 +19,10 @@
 // credentials in ROOT_ACCESS_KEY and ROOT_SECRET_KEY, on a free loopback port and a t.TempDir()
 // root, and waits until its health endpoint answers. It is stopped (SIGTERM, then SIGKILL after
 // 5 s) at the test's cleanup. Its log is in the test log when the test fails.
+//
+// StartDir runs one on a given folder, and Cached on a folder kept under the user cache folder
+// between runs, filled once: benchmarks use it for datasets that take minutes to upload.
+// Launch runs one outside tests: the command s3local (cmd/s3local) serves a folder for demos.
 package s3test
 
 import (
@@ -69,11 +73,17 @@ type Server struct {
 // found, installed or started.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartDir(t, t.TempDir())
+}
+
+// StartDir is Start with the root folder dir, which outlives t: a benchmark keeps a populated
+// server's folder between runs this way. Only one server may run on a folder at a time.
+func StartDir(t testing.TB, dir string) *Server {
+	t.Helper()
 	bin := Binary(t)
-	dir := t.TempDir()
 	var lastErr error
 	for range 3 { // a free port can be taken between the probe and the server's listen
-		srv, err := start(bin, dir)
+		srv, err := start(bin, dir, "")
 		if err == nil {
 			t.Cleanup(func() {
 				srv.stop()
@@ -89,12 +99,33 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
-func start(bin, dir string) (*Server, error) {
-	port, err := freePort()
+// Launch starts a server on dir outside a test, for commands: on addr ("127.0.0.1:7070"; ""
+// for a free loopback port), installing versitygw first if need be (logf tells about it). The
+// caller stops it with Stop.
+func Launch(dir, addr string, logf func(format string, args ...any)) (*Server, error) {
+	bin, err := Install(logf)
 	if err != nil {
 		return nil, err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	if addr != "" {
+		// Another server there would answer the health check in this one's place.
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("cannot listen on %s (another server there?): %w", addr, err)
+		}
+		l.Close()
+	}
+	return start(bin, dir, addr)
+}
+
+func start(bin, dir, addr string) (*Server, error) {
+	if addr == "" {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr = fmt.Sprintf("127.0.0.1:%d", port)
+	}
 	cmd := exec.Command(bin, "--port", addr, "--health", "/healthz", "--keep-alive", "--quiet", "posix", dir)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
 	log := &syncBuffer{}
@@ -146,6 +177,12 @@ func (s *Server) stop() {
 
 // Stop stops the server now (to test a server that went away). Cleanup does it otherwise.
 func (s *Server) Stop() { s.stop() }
+
+// Done is closed when the server's process has exited.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Log returns what the server has printed.
+func (s *Server) Log() string { return s.log.String() }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -285,14 +322,21 @@ var (
 // documentation). It fails t if it cannot.
 func Binary(t testing.TB) string {
 	t.Helper()
-	binOnce.Do(func() { binPath, binErr = findOrInstall(t) })
-	if binErr != nil {
-		t.Fatalf("s3test: %v", binErr)
+	p, err := Install(t.Logf)
+	if err != nil {
+		t.Fatalf("s3test: %v", err)
 	}
-	return binPath
+	return p
 }
 
-func findOrInstall(t testing.TB) (string, error) {
+// Install is Binary outside a test: it returns the path of versitygw, installing it if need
+// be, and tells logf when it does.
+func Install(logf func(format string, args ...any)) (string, error) {
+	binOnce.Do(func() { binPath, binErr = findOrInstall(logf) })
+	return binPath, binErr
+}
+
+func findOrInstall(logf func(format string, args ...any)) (string, error) {
 	if p := find(); p != "" {
 		return p, nil
 	}
@@ -304,7 +348,7 @@ func findOrInstall(t testing.TB) (string, error) {
 	if p := find(); p != "" { // installed by another package while this one waited
 		return p, nil
 	}
-	t.Logf("s3test: versitygw is not installed: running go install %s (this takes a few minutes the first time)", Module)
+	logf("s3test: versitygw is not installed: running go install %s (this takes a few minutes the first time)", Module)
 	begin := time.Now()
 	cmd := exec.Command("go", "install", Module)
 	cmd.Dir = os.TempDir() // outside any module
@@ -312,7 +356,7 @@ func findOrInstall(t testing.TB) (string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go install %s: %v\n%s", Module, err, out)
 	}
-	t.Logf("s3test: installed versitygw in %v", time.Since(begin).Round(time.Second))
+	logf("s3test: installed versitygw in %v", time.Since(begin).Round(time.Second))
 	if p := find(); p != "" {
 		return p, nil
 	}
