@@ -13,7 +13,7 @@ import (
 func TestNestedModules(t *testing.T) {
 	modules := []string{"sdk/go", "samples/uppercase", "samples/lambda-port", "samples/wordcount", "samples/images",
 		"runner/testdata/guests/testguest", "runner/testdata/guests/transform", "runner/testdata/guests/objguest",
-		"runner/testdata/guests/extguest", "plugins/telemetry", "runner/internal/conformance/testdata/go"}
+		"runner/testdata/guests/extguest", "plugins/telemetry", "runner/internal/conformance/testdata/go", "runner/internal/conformance/testdata/go-ext"}
 	for _, m := range modules {
 		t.Run(m, func(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(m, "go.mod")); err != nil {

@@ -525,12 +525,18 @@ func TestConformance(t *testing.T) {
 				if err != nil || !info.FitsABI {
 					t.Errorf("wasmap inspect: %v\n%s", err, info)
 				}
+				// The extension module imports the extension modules and not the Runtime API.
+				ext, err := os.ReadFile(extModule(t, lang))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if info, err := runner.Inspect(context.Background(), ext); err != nil || !info.FitsABI || info.Kind != "extension" {
+					t.Errorf("wasmap inspect (extension): %v\n%s", err, info)
+				}
 			})
 		}
 	})
-	t.Run("extensions", func(t *testing.T) {
-		t.Skip("extension register and next-event: the Extensions API is not in abi/ABI.md yet")
-	})
+	t.Run("extensions", testExtensions)
 }
 
 // expect compares a run's outcomes with want.

@@ -1,5 +1,7 @@
-// The raw imports of wasmap ABI v1 (abi/ABI.md): wasmap_runtime_v1 (section 3) and
-// wasmap_object_v1 (section 8). Pointers are offsets into the module's memory; results >= 0 are
+// The raw imports of wasmap ABI v1 (abi/ABI.md): wasmap_runtime_v1 (section 3),
+// wasmap_object_v1 (section 8), and for extension modules wasmap_extension_v1 (section 9) and
+// wasmap_telemetry_v1 (section 10). A module imports only the functions it calls: asc compiles
+// what is reachable. Pointers are offsets into the module's memory; results >= 0 are
 // success, negative results are -errno (section 5).
 
 // @ts-ignore: decorator
@@ -52,6 +54,32 @@ export declare function object_close(handle: i32): i64;
 @external("wasmap_object_v1", "abort")
 export declare function object_abort(handle: i32): i64;
 
+// @ts-ignore: decorator
+@external("wasmap_extension_v1", "register")
+export declare function extension_register(namePtr: usize, nameLen: i32, bodyPtr: usize, bodyLen: i32): i32;
+// @ts-ignore: decorator
+@external("wasmap_extension_v1", "next")
+export declare function extension_next(): i64;
+// @ts-ignore: decorator
+@external("wasmap_extension_v1", "read")
+export declare function extension_read(ptr: usize, cap: i32): i32;
+// @ts-ignore: decorator
+@external("wasmap_extension_v1", "init_error")
+export declare function extension_init_error(typePtr: usize, typeLen: i32, ptr: usize, len: i32): i32;
+// @ts-ignore: decorator
+@external("wasmap_extension_v1", "exit_error")
+export declare function extension_exit_error(typePtr: usize, typeLen: i32, ptr: usize, len: i32): i32;
+
+// @ts-ignore: decorator
+@external("wasmap_telemetry_v1", "subscribe")
+export declare function telemetry_subscribe(ptr: usize, len: i32): i32;
+// @ts-ignore: decorator
+@external("wasmap_telemetry_v1", "next")
+export declare function telemetry_next(): i64;
+// @ts-ignore: decorator
+@external("wasmap_telemetry_v1", "read")
+export declare function telemetry_read(ptr: usize, cap: i32): i32;
+
 // WASI errnos used by ABI v1 (ABI.md section 5).
 export namespace Errno {
   export const E2BIG: i32 = 1;
@@ -60,6 +88,7 @@ export namespace Errno {
   export const EBADF: i32 = 8;
   export const ECANCELED: i32 = 11;
   export const EFAULT: i32 = 21;
+  export const EINTR: i32 = 27;
   export const EINVAL: i32 = 28;
   export const EIO: i32 = 29;
   export const EISDIR: i32 = 31;
@@ -69,6 +98,7 @@ export namespace Errno {
   export const ENOSPC: i32 = 51;
   export const ENOTDIR: i32 = 54;
   export const ENOTSUP: i32 = 58;
+  export const EPERM: i32 = 63;
 }
 
 // errnoName returns the errno's name, "ENOENT" (e positive or negative); "" for a number ABI v1
@@ -81,6 +111,7 @@ export function errnoName(e: i64): string {
     case 8: return "EBADF";
     case 11: return "ECANCELED";
     case 21: return "EFAULT";
+    case 27: return "EINTR";
     case 28: return "EINVAL";
     case 29: return "EIO";
     case 31: return "EISDIR";
@@ -90,6 +121,7 @@ export function errnoName(e: i64): string {
     case 51: return "ENOSPC";
     case 54: return "ENOTDIR";
     case 58: return "ENOTSUP";
+    case 63: return "EPERM";
   }
   return "";
 }

@@ -122,6 +122,51 @@ export class Members {
   }
 }
 
+// Elements walks the elements of an array without copying:
+//
+//   const e = new Elements(arr);
+//   while (e.next()) use(e.value());
+export class Elements {
+  private arr: Uint8Array;
+  private i: i32;
+  private done: bool = false;
+  valueStart: i32 = 0;
+  valueEnd: i32 = 0;
+  // Set when the array is malformed (next then returned false before its end).
+  malformed: bool = false;
+
+  constructor(arr: Uint8Array) {
+    this.arr = arr;
+    const i = skipWs(arr, 0);
+    this.done = i >= arr.length || arr[i] != 0x5B;
+    this.malformed = this.done;
+    this.i = this.done ? 0 : skipWs(arr, i + 1);
+    if (!this.done && this.i < arr.length && arr[this.i] == 0x5D) this.done = true;
+  }
+
+  // Moves to the next element; false at the end of the array or at a malformed element.
+  next(): bool {
+    if (this.done) return false;
+    const arr = this.arr;
+    const end = skipValue(arr, this.i);
+    if (end < 0) { this.done = this.malformed = true; return false; }
+    this.valueStart = this.i;
+    this.valueEnd = end;
+    const i = skipWs(arr, end);
+    if (i < arr.length && arr[i] == 0x2C) this.i = skipWs(arr, i + 1);
+    else {
+      this.done = true;
+      this.malformed = !(i < arr.length && arr[i] == 0x5D);
+    }
+    return true;
+  }
+
+  // The current element's raw JSON (a view).
+  value(): Uint8Array {
+    return this.arr.subarray(this.valueStart, this.valueEnd);
+  }
+}
+
 export namespace json {
   // get returns the raw JSON of the top-level member key of the object obj (a view, no copy),
   // or null.
@@ -216,6 +261,22 @@ export namespace json {
       v = v * 10 + <i64>(c - 0x30);
     }
     return neg ? -v : v;
+  }
+
+  // number decodes a JSON number (an integer, a fraction, an exponent), or returns def.
+  export function number(raw: Uint8Array | null, def: f64 = 0): f64 {
+    if (raw == null) return def;
+    let i = skipWs(raw, 0);
+    let e = raw.length;
+    while (e > i && isWs(raw[e - 1])) e--;
+    if (i >= e) return def;
+    for (let j = i; j < e; j++) {
+      const c = raw[j];
+      if (!((c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2B || c == 0x2E || c == 0x65 || c == 0x45)) return def;
+    }
+    const c0 = raw[i];
+    if (!((c0 >= 0x30 && c0 <= 0x39) || c0 == 0x2D)) return def;
+    return parseFloat(String.UTF8.decodeUnsafe(raw.dataStart + <usize>i, e - i));
   }
 
   // quote returns s as a JSON string, quotes included, escaped as Go's json.Marshal escapes:

@@ -101,10 +101,16 @@ export type Handler = (event: Uint8Array, ctx: Context) => Response;
 // Set while a handler runs: an abort then fails the invocation.
 let inHandler = false;
 
+// What an abort inside a handler does besides exiting: start() makes it post the invocation's
+// error. It is a variable so that a module that never calls start (an extension module) does
+// not import the Runtime API through abort.
+let onHandlerAbort: (message: string) => void = (message: string): void => {};
+
 // Runs handler on every invocation until the host shuts the environment down, then returns
 // (the module's _start ends with status 0). Code before it is the function's init: it runs once
 // per execution environment, and globals stay warm across invocations.
 export function start(handler: Handler): void {
+  onHandlerAbort = (message: string): void => { postError("string", message); };
   let event = new Uint8Array(16 << 10);
   let context = new Uint8Array(512);
   while (true) {
@@ -230,14 +236,15 @@ export namespace log {
 // AssemblyScript's abort (abort(), a failed assert, throw, an out-of-bounds index), installed
 // by asconfig.json. Inside a handler it posts {"errorMessage":message,"errorType":"string"}, as
 // the Go SDK reports panic("message"); it prints "abort: message in file(line:col)" to stderr
-// and exits with status 1: the host recycles the environment.
+// and exits with status 1: the host recycles the environment. (In an extension module, which
+// never calls start, it only prints and exits: Extension.Crash.)
 export function wasmapAbort(message: string | null = null, fileName: string | null = null, line: u32 = 0, column: u32 = 0): void {
   const msg = message == null ? "" : message;
   const where = fileName == null ? "" : fileName;
   writeStderrString("abort: " + msg + " in " + where + "(" + line.toString() + ":" + column.toString() + ")\n");
   if (inHandler) {
     inHandler = false;
-    postError("string", msg);
+    onHandlerAbort(msg);
   }
   process.exit(1);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wasi/api.h>
 
 #define MAX_IO (8 << 20)
 #define RESPONSE_LIMIT 6291556
@@ -27,6 +28,7 @@ const char *wasmap_errno_name(int e) {
     case WASMAP_EBADF: return "EBADF";
     case WASMAP_ECANCELED: return "ECANCELED";
     case WASMAP_EFAULT: return "EFAULT";
+    case WASMAP_EINTR: return "EINTR";
     case WASMAP_EINVAL: return "EINVAL";
     case WASMAP_EIO: return "EIO";
     case WASMAP_EISDIR: return "EISDIR";
@@ -36,6 +38,7 @@ const char *wasmap_errno_name(int e) {
     case WASMAP_ENOSPC: return "ENOSPC";
     case WASMAP_ENOTDIR: return "ENOTDIR";
     case WASMAP_ENOTSUP: return "ENOTSUP";
+    case WASMAP_EPERM: return "EPERM";
     }
     return "";
 }
@@ -740,3 +743,425 @@ int64_t wasmap_object_write(wasmap_object *obj, const void *buf, size_t len) {
 int wasmap_object_close(wasmap_object *obj) { return (int)wasmap_sys_object_close(obj->handle); }
 
 int wasmap_object_abort(wasmap_object *obj) { return (int)wasmap_sys_object_abort(obj->handle); }
+
+/* ---- extensions ---- */
+
+struct wasmap_extension {
+    wasmap_extension_info info;
+    char *buf, *tbuf; /* the last response bodies of the two modules */
+    size_t cap, tcap;
+    char *ev_strings[5]; /* the current event's strings */
+    wasmap_telemetry_handler on_batch;
+    void *user;
+};
+
+static wasmap_extension_error last_error;
+static bool have_last_error;
+
+const wasmap_extension_error *wasmap_extension_last_error(void) { return have_last_error ? &last_error : NULL; }
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s);
+    char *d = xrealloc(NULL, n + 1);
+    memcpy(d, s, n + 1);
+    return d;
+}
+
+/* get_str decodes the string member key of the object s[0:n) (malloc'd; "" when absent). */
+static char *get_str(const char *s, size_t n, const char *key) {
+    const char *v;
+    size_t vl;
+    char *r = NULL;
+    if (wasmap_json_get(s, n, key, &v, &vl))
+        r = wasmap_json_string(v, vl, NULL);
+    return r ? r : dup_str("");
+}
+
+static int64_t get_int(const char *s, size_t n, const char *key) {
+    const char *v;
+    size_t vl;
+    int64_t x = 0;
+    if (wasmap_json_get(s, n, key, &v, &vl))
+        wasmap_json_int(v, vl, &x);
+    return x;
+}
+
+static bool get_float(const char *s, size_t n, const char *key, double *out) {
+    const char *v;
+    size_t vl;
+    if (!wasmap_json_get(s, n, key, &v, &vl) || vl == 0 || vl > 63 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')))
+        return false;
+    char tmp[64], *end;
+    memcpy(tmp, v, vl);
+    tmp[vl] = 0;
+    *out = strtod(tmp, &end);
+    return *end == 0;
+}
+
+const char *wasmap_extension_name(void) {
+    static char *name;
+    if (name)
+        return name;
+    __wasi_size_t argc = 0, size = 0;
+    if (__wasi_args_sizes_get(&argc, &size) != 0 || argc == 0) {
+        name = dup_str("");
+        return name;
+    }
+    char **argv = xrealloc(NULL, argc * sizeof *argv);
+    char *buf = xrealloc(NULL, size + 1);
+    if (__wasi_args_get((uint8_t **)argv, (uint8_t *)buf) != 0) {
+        free(argv);
+        free(buf);
+        name = dup_str("");
+        return name;
+    }
+    const char *base = strrchr(argv[0], '/');
+    base = base ? base + 1 : argv[0];
+    size_t n = strlen(base);
+    if (n >= 5 && strcmp(base + n - 5, ".wasm") == 0)
+        n -= 5;
+    name = xrealloc(NULL, n + 1);
+    memcpy(name, base, n);
+    name[n] = 0;
+    free(argv);
+    free(buf);
+    return name;
+}
+
+/* ext_read fetches the module's last response body (of length hint) into the extension's
+ * buffer, NUL-terminated; returns its length or -errno. */
+static int64_t ext_read(char **buf, size_t *cap, size_t hint, bool telemetry) {
+    if (hint + 1 > *cap) {
+        *cap = (hint + 1 + 4095) & ~(size_t)4095;
+        *buf = xrealloc(*buf, *cap);
+    }
+    for (;;) {
+        int32_t n = telemetry ? wasmap_sys_telemetry_read(*buf, (int32_t)(*cap - 1)) : wasmap_sys_extension_read(*buf, (int32_t)(*cap - 1));
+        if (n < 0)
+            return n;
+        if ((size_t)n <= *cap - 1) {
+            (*buf)[n] = 0;
+            return n;
+        }
+        *cap = ((size_t)n + 1 + 4095) & ~(size_t)4095;
+        *buf = xrealloc(*buf, *cap);
+    }
+}
+
+static void set_error(const char *op, int code, char *error_type, char *message) {
+    if (have_last_error) {
+        free((char *)last_error.error_type);
+        free((char *)last_error.message);
+    }
+    last_error.op = op;
+    last_error.code = code;
+    last_error.error_type = error_type ? error_type : dup_str("");
+    last_error.message = message ? message : dup_str("");
+    have_last_error = true;
+}
+
+/* refused records the refusal of op (rc = -errno) with the error body the host kept, and
+ * returns rc. */
+static int refused(const char *op, int64_t rc, char **buf, size_t *cap, bool telemetry) {
+    int code = (int)-rc;
+    char *type = NULL, *msg = NULL;
+    if (code != WASMAP_EFAULT && code != WASMAP_E2BIG) {
+        int64_t n = ext_read(buf, cap, 0, telemetry);
+        if (n >= 0) {
+            type = get_str(*buf, (size_t)n, "errorType");
+            msg = get_str(*buf, (size_t)n, "errorMessage");
+        }
+    }
+    set_error(op, code, type, msg);
+    return (int)rc;
+}
+
+static int read_failed(int64_t rc) {
+    set_error("read", (int)-rc, NULL, NULL);
+    return (int)rc;
+}
+
+static int unreadable(const char *op, const char *body, size_t n) {
+    wasmap_buf m = {0};
+    wasmap_buf_puts(&m, "unreadable response ");
+    wasmap_buf_append(&m, body, n > 200 ? 200 : n);
+    set_error(op, 0, NULL, m.data);
+    return -WASMAP_EINVAL;
+}
+
+static void put_list(wasmap_buf *b, const char *const *names, unsigned bits, unsigned count) {
+    const char *sep = "";
+    wasmap_buf_puts(b, "[");
+    for (unsigned i = 0; i < count; i++) {
+        if (bits & (1u << i)) {
+            wasmap_buf_printf(b, "%s\"%s\"", sep, names[i]);
+            sep = ",";
+        }
+    }
+    wasmap_buf_puts(b, "]");
+}
+
+int wasmap_extension_register(const char *name, unsigned events, wasmap_extension **out) {
+    static const char *const names[] = {"INVOKE", "SHUTDOWN"};
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    *out = NULL;
+    wasmap_buf body = {0};
+    wasmap_buf_puts(&body, "{\"events\":");
+    put_list(&body, names, events, 2);
+    wasmap_buf_puts(&body, "}");
+    wasmap_extension *x = calloc(1, sizeof *x);
+    if (!x)
+        abort();
+    int32_t rc = wasmap_sys_extension_register(name, (int32_t)strlen(name), body.data, (int32_t)body.len);
+    wasmap_buf_free(&body);
+    if (rc < 0) {
+        rc = refused("register", rc, &x->buf, &x->cap, false);
+        wasmap_extension_free(x);
+        return rc;
+    }
+    int64_t n = ext_read(&x->buf, &x->cap, (size_t)rc, false);
+    if (n < 0 || x->buf[0] != '{') {
+        rc = n < 0 ? read_failed(n) : unreadable("register", x->buf, (size_t)n);
+        wasmap_extension_free(x);
+        return rc;
+    }
+    x->info.function_name = get_str(x->buf, (size_t)n, "functionName");
+    x->info.function_version = get_str(x->buf, (size_t)n, "functionVersion");
+    x->info.handler = get_str(x->buf, (size_t)n, "handler");
+    *out = x;
+    return 0;
+}
+
+const wasmap_extension_info *wasmap_extension_get_info(const wasmap_extension *ext) { return &ext->info; }
+
+void wasmap_extension_free(wasmap_extension *x) {
+    if (!x)
+        return;
+    free((char *)x->info.function_name);
+    free((char *)x->info.function_version);
+    free((char *)x->info.handler);
+    for (size_t i = 0; i < sizeof x->ev_strings / sizeof x->ev_strings[0]; i++)
+        free(x->ev_strings[i]);
+    free(x->buf);
+    free(x->tbuf);
+    free(x);
+}
+
+/* deliver_batch takes the due batch and hands it to the handler: 1 when it did, 0 when there
+ * was none to take (an event is waiting, or telemetry has ended), or -errno. */
+static int deliver_batch(wasmap_extension *x) {
+    int64_t n = wasmap_sys_telemetry_next();
+    if (n == -WASMAP_EINTR || n == -WASMAP_ECANCELED)
+        return 0;
+    if (n < 0)
+        return refused("telemetry_next", n, &x->tbuf, &x->tcap, true);
+    n = ext_read(&x->tbuf, &x->tcap, (size_t)n, true);
+    if (n < 0)
+        return read_failed(n);
+    const char *s = x->tbuf;
+    size_t len = (size_t)n, count = 0, cap = 16;
+    wasmap_telemetry_event *evs = xrealloc(NULL, cap * sizeof *evs);
+    size_t i = skip_ws(s, len, 0);
+    bool ok = i < len && s[i] == '[';
+    if (ok)
+        i = skip_ws(s, len, i + 1);
+    while (ok && i < len && s[i] != ']') {
+        size_t end = skip_value(s, len, i);
+        if (!end || s[i] != '{') {
+            ok = false;
+            break;
+        }
+        if (count == cap) {
+            cap *= 2;
+            evs = xrealloc(evs, cap * sizeof *evs);
+        }
+        wasmap_telemetry_event *e = &evs[count++];
+        e->time = get_str(s + i, end - i, "time");
+        e->type = get_str(s + i, end - i, "type");
+        const char *v;
+        size_t vl = 0;
+        char *rec = NULL;
+        if (wasmap_json_get(s + i, end - i, "record", &v, &vl)) {
+            rec = xrealloc(NULL, vl + 1);
+            memcpy(rec, v, vl);
+            rec[vl] = 0;
+        }
+        e->record = rec ? rec : dup_str("null");
+        e->record_len = rec ? vl : 4;
+        i = skip_ws(s, len, end);
+        if (i < len && s[i] == ',')
+            i = skip_ws(s, len, i + 1);
+        else if (!(i < len && s[i] == ']'))
+            ok = false;
+    }
+    int rc = 1;
+    if (!ok)
+        rc = unreadable("telemetry_next", s, len);
+    else if (x->on_batch)
+        x->on_batch(evs, count, x->user);
+    for (size_t k = 0; k < count; k++) {
+        free((char *)evs[k].time);
+        free((char *)evs[k].type);
+        free((char *)evs[k].record);
+    }
+    free(evs);
+    return rc;
+}
+
+int wasmap_extension_next(wasmap_extension *x, wasmap_extension_event *ev) {
+    for (;;) {
+        int64_t n = wasmap_sys_extension_next();
+        if (n == -WASMAP_EINTR) {
+            int rc = deliver_batch(x);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (n == -WASMAP_ECANCELED)
+            return (int)n;
+        if (n < 0)
+            return refused("next", n, &x->buf, &x->cap, false);
+        n = ext_read(&x->buf, &x->cap, (size_t)n, false);
+        if (n < 0)
+            return read_failed(n);
+        const char *s = x->buf;
+        size_t len = (size_t)n;
+        char *type = get_str(s, len, "eventType");
+        wasmap_event_type t = !strcmp(type, "INVOKE") ? WASMAP_EVENT_INVOKE : !strcmp(type, "SHUTDOWN") ? WASMAP_EVENT_SHUTDOWN : 0;
+        free(type);
+        if (!t)
+            return unreadable("next", s, len);
+        for (size_t i = 0; i < sizeof x->ev_strings / sizeof x->ev_strings[0]; i++)
+            free(x->ev_strings[i]);
+        const char *tr;
+        size_t trl = 0;
+        bool tracing = wasmap_json_get(s, len, "tracing", &tr, &trl);
+        x->ev_strings[0] = get_str(s, len, "requestId");
+        x->ev_strings[1] = get_str(s, len, "invokedFunctionArn");
+        x->ev_strings[2] = tracing ? get_str(tr, trl, "type") : dup_str("");
+        x->ev_strings[3] = tracing ? get_str(tr, trl, "value") : dup_str("");
+        x->ev_strings[4] = get_str(s, len, "shutdownReason");
+        ev->event_type = t;
+        ev->deadline_ms = get_int(s, len, "deadlineMs");
+        ev->request_id = x->ev_strings[0];
+        ev->invoked_function_arn = x->ev_strings[1];
+        ev->tracing_type = x->ev_strings[2];
+        ev->tracing_value = x->ev_strings[3];
+        ev->shutdown_reason = x->ev_strings[4];
+        return 0;
+    }
+}
+
+static int post_ext_error(wasmap_extension *x, const char *op, const char *error_type, const char *message,
+                          int32_t (*call)(const void *, int32_t, const void *, int32_t)) {
+    wasmap_buf b = {0};
+    error_body(&b, error_type, message, strlen(message));
+    int32_t rc = call(error_type, (int32_t)strlen(error_type), b.data, (int32_t)b.len);
+    wasmap_buf_free(&b);
+    return rc < 0 ? refused(op, rc, &x->buf, &x->cap, false) : 0;
+}
+
+int wasmap_extension_init_error(wasmap_extension *x, const char *error_type, const char *message) {
+    return post_ext_error(x, "init_error", error_type, message, wasmap_sys_extension_init_error);
+}
+
+int wasmap_extension_exit_error(wasmap_extension *x, const char *error_type, const char *message) {
+    return post_ext_error(x, "exit_error", error_type, message, wasmap_sys_extension_exit_error);
+}
+
+int wasmap_telemetry_subscribe(wasmap_extension *x, unsigned types, const wasmap_buffering *bf,
+                               wasmap_telemetry_handler handler, void *user) {
+    static const char *const names[] = {"platform", "function", "extension"};
+    wasmap_buf b = {0};
+    wasmap_buf_puts(&b, "{\"schemaVersion\":\"2022-12-13\",\"types\":");
+    put_list(&b, names, types, 3);
+    if (bf && (bf->max_items || bf->max_bytes || bf->timeout_ms)) {
+        const char *sep = "";
+        wasmap_buf_puts(&b, ",\"buffering\":{");
+        if (bf->max_items) {
+            wasmap_buf_printf(&b, "\"maxItems\":%d", bf->max_items);
+            sep = ",";
+        }
+        if (bf->max_bytes) {
+            wasmap_buf_printf(&b, "%s\"maxBytes\":%d", sep, bf->max_bytes);
+            sep = ",";
+        }
+        if (bf->timeout_ms)
+            wasmap_buf_printf(&b, "%s\"timeoutMs\":%d", sep, bf->timeout_ms);
+        wasmap_buf_puts(&b, "}");
+    }
+    wasmap_buf_puts(&b, "}");
+    int32_t rc = wasmap_sys_telemetry_subscribe(b.data, (int32_t)b.len);
+    wasmap_buf_free(&b);
+    if (rc < 0)
+        return refused("subscribe", rc, &x->tbuf, &x->tcap, true);
+    x->on_batch = handler;
+    x->user = user;
+    return 0;
+}
+
+int wasmap_telemetry_flush(wasmap_extension *x) {
+    if (!x->on_batch)
+        return 0;
+    for (;;) {
+        int rc = deliver_batch(x);
+        if (rc <= 0)
+            return rc;
+    }
+}
+
+bool wasmap_telemetry_report(const wasmap_telemetry_event *ev, wasmap_report_record *r) {
+    memset(r, 0, sizeof *r);
+    if (strcmp(ev->type, "platform.report") != 0 || ev->record[0] != '{')
+        return false;
+    const char *s = ev->record, *m = "{}";
+    size_t n = ev->record_len, ml = 2;
+    r->request_id = get_str(s, n, "requestId");
+    r->status = get_str(s, n, "status");
+    r->error_type = get_str(s, n, "errorType");
+    wasmap_json_get(s, n, "metrics", &m, &ml);
+    get_float(m, ml, "durationMs", &r->duration_ms);
+    r->billed_duration_ms = get_int(m, ml, "billedDurationMs");
+    r->memory_size_mb = get_int(m, ml, "memorySizeMB");
+    r->max_memory_used_mb = get_int(m, ml, "maxMemoryUsedMB");
+    r->has_init_duration = get_float(m, ml, "initDurationMs", &r->init_duration_ms);
+    return true;
+}
+
+void wasmap_report_record_free(wasmap_report_record *r) {
+    free(r->request_id);
+    free(r->status);
+    free(r->error_type);
+    memset(r, 0, sizeof *r);
+}
+
+bool wasmap_telemetry_init_start(const wasmap_telemetry_event *ev, wasmap_init_start_record *r) {
+    memset(r, 0, sizeof *r);
+    if (strcmp(ev->type, "platform.initStart") != 0 || ev->record[0] != '{')
+        return false;
+    const char *s = ev->record;
+    size_t n = ev->record_len;
+    r->initialization_type = get_str(s, n, "initializationType");
+    r->phase = get_str(s, n, "phase");
+    r->function_name = get_str(s, n, "functionName");
+    r->function_version = get_str(s, n, "functionVersion");
+    r->instance_id = get_str(s, n, "instanceId");
+    r->instance_max_memory = get_int(s, n, "instanceMaxMemory");
+    return true;
+}
+
+void wasmap_init_start_record_free(wasmap_init_start_record *r) {
+    free(r->initialization_type);
+    free(r->phase);
+    free(r->function_name);
+    free(r->function_version);
+    free(r->instance_id);
+    memset(r, 0, sizeof *r);
+}
+
+char *wasmap_telemetry_line(const wasmap_telemetry_event *ev) {
+    if (strcmp(ev->type, "function") != 0 && strcmp(ev->type, "extension") != 0)
+        return NULL;
+    char *s = wasmap_json_string(ev->record, ev->record_len, NULL);
+    return s ? s : dup_str(ev->record);
+}

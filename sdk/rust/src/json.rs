@@ -47,6 +47,33 @@ pub fn members<'a>(obj: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) -> bool
     }
 }
 
+/// Calls `f(raw_value)` for each element of the array `arr`, in order. Stops at the end of the
+/// array or at the first malformed element; returns false if `arr` is not an array or is
+/// malformed.
+pub fn elements<'a>(arr: &'a [u8], mut f: impl FnMut(&'a [u8])) -> bool {
+    let mut i = skip_ws(arr, 0);
+    if arr.get(i) != Some(&b'[') {
+        return false;
+    }
+    i = skip_ws(arr, i + 1);
+    if arr.get(i) == Some(&b']') {
+        return true;
+    }
+    loop {
+        let end = match skip_value(arr, i) {
+            Some(e) => e,
+            None => return false,
+        };
+        f(&arr[i..end]);
+        i = skip_ws(arr, end);
+        match arr.get(i) {
+            Some(b',') => i = skip_ws(arr, i + 1),
+            Some(b']') => return true,
+            _ => return false,
+        }
+    }
+}
+
 /// Returns the raw JSON of the member `key` of the object `obj` (a top-level member only), or
 /// `None` when `obj` is not an object or has no such member. The first member of that name wins.
 pub fn get<'a>(obj: &'a [u8], key: &str) -> Option<&'a [u8]> {
@@ -142,6 +169,15 @@ pub fn string(raw: &[u8]) -> Option<String> {
 /// Decodes a JSON integer; `None` for anything else (a fraction, an exponent, a string).
 pub fn int(raw: &[u8]) -> Option<i64> {
     std::str::from_utf8(trim(raw)).ok()?.parse().ok()
+}
+
+/// Decodes a JSON number (an integer, a fraction, an exponent); `None` for anything else.
+pub fn float(raw: &[u8]) -> Option<f64> {
+    let t = trim(raw);
+    if t.first().map_or(true, |c| !(c.is_ascii_digit() || *c == b'-')) {
+        return None; // Rust's parser also takes "inf", "NaN", "+1": JSON does not
+    }
+    std::str::from_utf8(t).ok()?.parse().ok()
 }
 
 /// Returns `s` as a JSON string, quotes included, escaped as Go's `json.Marshal` does.
@@ -269,6 +305,15 @@ mod tests {
         let mut keys = Vec::new();
         assert!(members(doc, |k, _| keys.push(k.to_vec())));
         assert_eq!(keys, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec(), b"d".to_vec()]);
+        let mut els = Vec::new();
+        assert!(elements(br#" [1, "a]", {"b":[2]} ,[]] "#, |v| els.push(v.to_vec())));
+        assert_eq!(els, vec![b"1".to_vec(), br#""a]""#.to_vec(), br#"{"b":[2]}"#.to_vec(), b"[]".to_vec()]);
+        assert!(elements(b"[]", |_| panic!("no elements")));
+        assert!(!elements(b"{}", |_| {}));
+        assert_eq!(float(b"1.25e2"), Some(125.0));
+        assert_eq!(float(b"-3"), Some(-3.0));
+        assert_eq!(float(b"\"1\""), None);
+        assert_eq!(float(b"inf"), None);
     }
 
     #[test]

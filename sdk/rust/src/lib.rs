@@ -23,6 +23,8 @@
 //!
 //! Modules:
 //!
+//! - [`extension`]: Lambda extensions (`wasmap_extension_v1`, `wasmap_telemetry_v1`): register,
+//!   the next-event loop, telemetry batches; an extension module is a program of its own.
 //! - [`lambda`]: `start`, the invocation [`lambda::Context`], [`lambda::Error`], `init_error`.
 //! - [`log`]: records at Lambda's levels (the `log` import).
 //! - [`object`]: object I/O (`wasmap_object_v1`): `std::io::Read`/`Seek`/`Write` on objects.
@@ -30,6 +32,7 @@
 //!   because a handler without crates needs it too.
 //! - [`sys`]: the raw imports.
 
+pub mod extension;
 pub mod json;
 pub mod lambda;
 pub mod log;

@@ -1,5 +1,7 @@
-//! The raw imports of wasmap ABI v1: `wasmap_runtime_v1` (ABI.md §3) and `wasmap_object_v1`
-//! (§8). Pointers are offsets into the module's memory (an `i32` on wasm32); results `>= 0` are
+//! The raw imports of wasmap ABI v1: `wasmap_runtime_v1` (ABI.md §3), `wasmap_object_v1`
+//! (§8), and for extension modules `wasmap_extension_v1` (§9) and `wasmap_telemetry_v1` (§10).
+//! A module imports only what it calls: a function module never imports the extension modules,
+//! an extension module never imports `wasmap_runtime_v1`. Pointers are offsets into the module's memory (an `i32` on wasm32); results `>= 0` are
 //! success, negative results are `-errno` (§5).
 //!
 //! Outside wasm32 the functions exist (so that code using the SDK type-checks and unit-tests
@@ -13,6 +15,7 @@ pub mod errno {
     pub const EBADF: i32 = 8;
     pub const ECANCELED: i32 = 11;
     pub const EFAULT: i32 = 21;
+    pub const EINTR: i32 = 27;
     pub const EINVAL: i32 = 28;
     pub const EIO: i32 = 29;
     pub const EISDIR: i32 = 31;
@@ -22,6 +25,7 @@ pub mod errno {
     pub const ENOSPC: i32 = 51;
     pub const ENOTDIR: i32 = 54;
     pub const ENOTSUP: i32 = 58;
+    pub const EPERM: i32 = 63;
 
     /// The errno's name, "ENOENT"; "" for a number ABI v1 does not use.
     pub fn name(e: i32) -> &'static str {
@@ -32,6 +36,7 @@ pub mod errno {
             EBADF => "EBADF",
             ECANCELED => "ECANCELED",
             EFAULT => "EFAULT",
+            EINTR => "EINTR",
             EINVAL => "EINVAL",
             EIO => "EIO",
             EISDIR => "EISDIR",
@@ -41,6 +46,7 @@ pub mod errno {
             ENOSPC => "ENOSPC",
             ENOTDIR => "ENOTDIR",
             ENOTSUP => "ENOTSUP",
+            EPERM => "EPERM",
             _ => "",
         }
     }
@@ -87,6 +93,30 @@ mod imports {
         #[link_name = "abort"]
         pub fn object_abort(handle: i32) -> i64;
     }
+
+    #[link(wasm_import_module = "wasmap_extension_v1")]
+    extern "C" {
+        #[link_name = "register"]
+        pub fn extension_register(name_ptr: *const u8, name_len: i32, body_ptr: *const u8, body_len: i32) -> i32;
+        #[link_name = "next"]
+        pub fn extension_next() -> i64;
+        #[link_name = "read"]
+        pub fn extension_read(ptr: *mut u8, cap: i32) -> i32;
+        #[link_name = "init_error"]
+        pub fn extension_init_error(type_ptr: *const u8, type_len: i32, ptr: *const u8, len: i32) -> i32;
+        #[link_name = "exit_error"]
+        pub fn extension_exit_error(type_ptr: *const u8, type_len: i32, ptr: *const u8, len: i32) -> i32;
+    }
+
+    #[link(wasm_import_module = "wasmap_telemetry_v1")]
+    extern "C" {
+        #[link_name = "subscribe"]
+        pub fn telemetry_subscribe(ptr: *const u8, len: i32) -> i32;
+        #[link_name = "next"]
+        pub fn telemetry_next() -> i64;
+        #[link_name = "read"]
+        pub fn telemetry_read(ptr: *mut u8, cap: i32) -> i32;
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -109,6 +139,14 @@ mod imports {
     pub unsafe fn object_write(_: i32, _: *const u8, _: i32) -> i64 { NOTSUP as i64 }
     pub unsafe fn object_close(_: i32) -> i64 { NOTSUP as i64 }
     pub unsafe fn object_abort(_: i32) -> i64 { NOTSUP as i64 }
+    pub unsafe fn extension_register(_: *const u8, _: i32, _: *const u8, _: i32) -> i32 { NOTSUP }
+    pub unsafe fn extension_next() -> i64 { NOTSUP as i64 }
+    pub unsafe fn extension_read(_: *mut u8, _: i32) -> i32 { NOTSUP }
+    pub unsafe fn extension_init_error(_: *const u8, _: i32, _: *const u8, _: i32) -> i32 { NOTSUP }
+    pub unsafe fn extension_exit_error(_: *const u8, _: i32, _: *const u8, _: i32) -> i32 { NOTSUP }
+    pub unsafe fn telemetry_subscribe(_: *const u8, _: i32) -> i32 { NOTSUP }
+    pub unsafe fn telemetry_next() -> i64 { NOTSUP as i64 }
+    pub unsafe fn telemetry_read(_: *mut u8, _: i32) -> i32 { NOTSUP }
 }
 
 // Safe wrappers: each passes a slice the host reads or writes only during the call (ABI.md §2).
@@ -154,5 +192,31 @@ pub fn object_write(handle: i32, buf: &[u8]) -> i64 { unsafe { imports::object_w
 pub fn object_close(handle: i32) -> i64 { unsafe { imports::object_close(handle) } }
 /// `abort(handle) -> i64`: releases the handle, discarding a writer.
 pub fn object_abort(handle: i32) -> i64 { unsafe { imports::object_abort(handle) } }
+
+/// `wasmap_extension_v1.register(name, body) -> i32`: the register response's length, or `-errno`.
+pub fn extension_register(name: &str, body: &[u8]) -> i32 {
+    unsafe { imports::extension_register(name.as_ptr(), len32(name.len()), body.as_ptr(), len32(body.len())) }
+}
+/// `wasmap_extension_v1.next() -> i64`: blocks until the next event; its length, or `-EINTR`
+/// (a telemetry batch is due), `-ECANCELED` (after SHUTDOWN), `-EPERM`.
+pub fn extension_next() -> i64 { unsafe { imports::extension_next() } }
+/// `wasmap_extension_v1.read(ptr, cap) -> i32`: the last response body's length; copied only if
+/// it fits.
+pub fn extension_read(buf: &mut [u8]) -> i32 { unsafe { imports::extension_read(buf.as_mut_ptr(), len32(buf.len())) } }
+/// `wasmap_extension_v1.init_error(type, body) -> i32`.
+pub fn extension_init_error(error_type: &[u8], body: &[u8]) -> i32 {
+    unsafe { imports::extension_init_error(error_type.as_ptr(), len32(error_type.len()), body.as_ptr(), len32(body.len())) }
+}
+/// `wasmap_extension_v1.exit_error(type, body) -> i32`.
+pub fn extension_exit_error(error_type: &[u8], body: &[u8]) -> i32 {
+    unsafe { imports::extension_exit_error(error_type.as_ptr(), len32(error_type.len()), body.as_ptr(), len32(body.len())) }
+}
+/// `wasmap_telemetry_v1.subscribe(body) -> i32`.
+pub fn telemetry_subscribe(body: &[u8]) -> i32 { unsafe { imports::telemetry_subscribe(body.as_ptr(), len32(body.len())) } }
+/// `wasmap_telemetry_v1.next() -> i64`: blocks until a batch is due; its length, or `-EINTR`
+/// (an event is waiting), `-ECANCELED`, `-EINVAL` (no subscription).
+pub fn telemetry_next() -> i64 { unsafe { imports::telemetry_next() } }
+/// `wasmap_telemetry_v1.read(ptr, cap) -> i32`: the last batch's (or response's) length.
+pub fn telemetry_read(buf: &mut [u8]) -> i32 { unsafe { imports::telemetry_read(buf.as_mut_ptr(), len32(buf.len())) } }
 
 fn len32(n: usize) -> i32 { n.min(i32::MAX as usize) as i32 }

@@ -16,9 +16,10 @@
 //!            --mod wasmap::sdk/zig/src/wasmap.zig --deps wasmap main.zig
 const std = @import("std");
 
-// ---- the raw imports (ABI.md sections 3 and 8) ----
+// ---- the raw imports (ABI.md sections 3, 8, 9 and 10) ----
 
-/// The raw imports of wasmap_runtime_v1 and wasmap_object_v1. Pointers are offsets into the
+/// The raw imports of wasmap_runtime_v1, wasmap_object_v1, wasmap_extension_v1 and
+/// wasmap_telemetry_v1. A module imports only the functions it calls. Pointers are offsets into the
 /// module's memory; results >= 0 are success, negative results -errno.
 pub const sys = struct {
     /// wasmap_runtime_v1 (section 3).
@@ -31,6 +32,20 @@ pub const sys = struct {
         pub extern "wasmap_runtime_v1" fn init_error(type_ptr: [*]const u8, type_len: i32, ptr: [*]const u8, len: i32) i32;
         pub extern "wasmap_runtime_v1" fn log(level: i32, ptr: [*]const u8, len: i32) i32;
         pub extern "wasmap_runtime_v1" fn remaining_ms() i64;
+    };
+    /// wasmap_extension_v1 (section 9): extension modules only.
+    pub const ext = struct {
+        pub extern "wasmap_extension_v1" fn register(name_ptr: [*]const u8, name_len: i32, body_ptr: [*]const u8, body_len: i32) i32;
+        pub extern "wasmap_extension_v1" fn next() i64;
+        pub extern "wasmap_extension_v1" fn read(ptr: [*]u8, cap: i32) i32;
+        pub extern "wasmap_extension_v1" fn init_error(type_ptr: [*]const u8, type_len: i32, ptr: [*]const u8, len: i32) i32;
+        pub extern "wasmap_extension_v1" fn exit_error(type_ptr: [*]const u8, type_len: i32, ptr: [*]const u8, len: i32) i32;
+    };
+    /// wasmap_telemetry_v1 (section 10): extension modules only.
+    pub const telemetry = struct {
+        pub extern "wasmap_telemetry_v1" fn subscribe(ptr: [*]const u8, len: i32) i32;
+        pub extern "wasmap_telemetry_v1" fn next() i64;
+        pub extern "wasmap_telemetry_v1" fn read(ptr: [*]u8, cap: i32) i32;
     };
     /// wasmap_object_v1 (section 8).
     pub const object = struct {
@@ -53,6 +68,7 @@ pub const Errno = enum(i32) {
     EBADF = 8,
     ECANCELED = 11,
     EFAULT = 21,
+    EINTR = 27,
     EINVAL = 28,
     EIO = 29,
     EISDIR = 31,
@@ -62,6 +78,7 @@ pub const Errno = enum(i32) {
     ENOSPC = 51,
     ENOTDIR = 54,
     ENOTSUP = 58,
+    EPERM = 63,
     _,
 };
 
@@ -209,6 +226,52 @@ pub const json = struct {
             }
         }
         return try out.toOwnedSlice();
+    }
+
+    /// Iterates over the elements of a JSON array (raw JSON, no copy):
+    ///
+    ///     var it = json.elements(arr);
+    ///     while (it.next()) |el| use(el);
+    ///     if (it.malformed) ...
+    pub fn elements(arr: []const u8) Elements {
+        const i = skipWs(arr, 0);
+        if (i >= arr.len or arr[i] != '[') return .{ .arr = arr, .i = arr.len, .done = true, .malformed = true };
+        const j = skipWs(arr, i + 1);
+        return .{ .arr = arr, .i = j, .done = j < arr.len and arr[j] == ']' };
+    }
+
+    pub const Elements = struct {
+        arr: []const u8,
+        i: usize,
+        done: bool = false,
+        /// Set when the array turned out malformed (next then returned null before its end).
+        malformed: bool = false,
+
+        pub fn next(self: *Elements) ?[]const u8 {
+            if (self.done) return null;
+            const end = skipValue(self.arr, self.i) orelse {
+                self.done = true;
+                self.malformed = true;
+                return null;
+            };
+            const v = self.arr[self.i..end];
+            const k = skipWs(self.arr, end);
+            if (k < self.arr.len and self.arr[k] == ',') {
+                self.i = skipWs(self.arr, k + 1);
+            } else {
+                self.done = true;
+                self.malformed = !(k < self.arr.len and self.arr[k] == ']');
+            }
+            return v;
+        }
+    };
+
+    /// Decodes a JSON number (an integer, a fraction, an exponent); null for anything else.
+    pub fn number(raw: ?[]const u8) ?f64 {
+        const t = std.mem.trim(u8, raw orelse return null, " \t\r\n");
+        if (t.len == 0 or !(std.ascii.isDigit(t[0]) or t[0] == '-')) return null;
+        for (t) |c| if (!(std.ascii.isDigit(c) or c == '-' or c == '+' or c == '.' or c == 'e' or c == 'E')) return null;
+        return std.fmt.parseFloat(f64, t) catch null;
     }
 
     /// Decodes a JSON integer; null for anything else.
@@ -726,5 +789,473 @@ pub const object = struct {
         const full = try std.mem.concat(a, u8, &.{ prefix, name });
         defer a.free(full);
         return create(full);
+    }
+};
+
+// ---- extensions (wasmap_extension_v1, wasmap_telemetry_v1, ABI.md sections 9-11) ----
+
+/// Lambda extensions as wasmap extension modules, as the Go SDK's extension package. An
+/// extension is a program of its own (`wasmap run --extension EXT.wasm`): every execution
+/// environment runs one instance of it beside the function. It registers during INIT, then
+/// loops on `next`, which returns INVOKE before each invocation the extension registered for and
+/// SHUTDOWN once, when the environment ends:
+///
+///     pub fn main() !void {
+///         var ext = try wasmap.extension.Extension.register(std.heap.page_allocator,
+///             wasmap.extension.name(), &.{ .INVOKE, .SHUTDOWN });
+///         defer ext.deinit();
+///         while (try ext.next()) |ev| switch (ev.event_type) {
+///             .INVOKE => std.debug.print("invocation {s}\n", .{ev.request_id}),
+///             .SHUTDOWN => std.debug.print("shutdown: {s}\n", .{ev.shutdown_reason}),
+///         };
+///     }
+///
+/// An extension's stdout and stderr are its log lines; object I/O writes under its own output
+/// location, <run folder>/extensions/<name>/. A refused call returns an error, and lastError()
+/// says why, with Lambda's errorType and errorMessage. An extension module must not call the
+/// function-side runtime (start, log, initError, remainingMs, `pub const panic = wasmap.panic`):
+/// an extension may not import wasmap_runtime_v1.
+pub const extension = struct {
+    /// The events an extension registers for.
+    pub const EventType = enum {
+        /// Before each invocation.
+        INVOKE,
+        /// Once, when the environment ends (external extensions only).
+        SHUTDOWN,
+    };
+
+    /// An INVOKE event's X-Ray trace header.
+    pub const Tracing = struct {
+        /// "X-Amzn-Trace-Id".
+        trace_type: []const u8,
+        value: []const u8,
+    };
+
+    /// An event from `next`, as Lambda's Extensions API sends it (never the invocation's
+    /// payload). Strings live until the next call of `next`.
+    pub const Event = struct {
+        event_type: EventType,
+        /// Epoch milliseconds: the invocation's deadline, or the end of the shutdown budget.
+        deadline_ms: i64,
+        /// INVOKE: the invocation's request id.
+        request_id: []const u8 = "",
+        /// INVOKE: arn:aws:lambda:<region>:<account>:function:<name>
+        invoked_function_arn: []const u8 = "",
+        /// INVOKE: the trace header.
+        tracing: ?Tracing = null,
+        /// SHUTDOWN: "spindown", "timeout" or "failure".
+        shutdown_reason: []const u8 = "",
+    };
+
+    /// What register learns about the function.
+    pub const RegisterResponse = struct {
+        function_name: []const u8 = "",
+        /// $LATEST
+        function_version: []const u8 = "",
+        handler: []const u8 = "",
+    };
+
+    /// The errors of the extension API; lastError() has the details of the last one.
+    pub const Error = error{
+        InvalidArgument, // EINVAL
+        NotPermitted, // EPERM
+        TooBig, // E2BIG
+        Fault, // EFAULT
+        NotSupported, // ENOTSUP
+        Unexpected, // another errno
+        Unreadable, // a response the SDK could not read
+        OutOfMemory,
+    };
+
+    /// The last failed call: op is "register", "next", "init_error", "exit_error", "subscribe",
+    /// "telemetry_next" or "read"; errno the ABI's (positive; 0 for an unreadable response);
+    /// error_type and message Lambda's ("" when the refusal has no body).
+    pub const Failure = struct {
+        op: []const u8 = "",
+        errno: i32 = 0,
+        error_type: []const u8 = "",
+        message: []const u8 = "",
+    };
+
+    var last: Failure = .{};
+    var last_buf: [4096]u8 = undefined;
+
+    /// The last failed call of the extension API (valid until the next failure).
+    pub fn lastError() Failure {
+        return last;
+    }
+
+    fn fail(op: []const u8, errno: i32, error_type: []const u8, message: []const u8) Error {
+        const t = @min(error_type.len, last_buf.len / 4);
+        const m = @min(message.len, last_buf.len - t);
+        @memcpy(last_buf[0..t], error_type[0..t]);
+        @memcpy(last_buf[t .. t + m], message[0..m]);
+        last = .{ .op = op, .errno = errno, .error_type = last_buf[0..t], .message = last_buf[t .. t + m] };
+        if (errno == 0) return error.Unreadable;
+        const e: Errno = @enumFromInt(errno);
+        return switch (e) {
+            .EINVAL => error.InvalidArgument,
+            .EPERM => error.NotPermitted,
+            .E2BIG => error.TooBig,
+            .EFAULT => error.Fault,
+            .ENOTSUP => error.NotSupported,
+            else => error.Unexpected,
+        };
+    }
+
+    var name_cache: ?[]const u8 = null;
+
+    /// The extension's name as wasmap launched it (its file name without .wasm, argv[0]):
+    /// registering with it makes the extension external, able to take SHUTDOWN.
+    pub fn name() []const u8 {
+        if (name_cache) |n| return n;
+        const args = std.process.argsAlloc(std.heap.page_allocator) catch return "";
+        if (args.len == 0) return "";
+        var n: []const u8 = args[0];
+        if (std.mem.lastIndexOfScalar(u8, n, '/')) |i| n = n[i + 1 ..];
+        if (std.mem.endsWith(u8, n, ".wasm")) n = n[0 .. n.len - 5];
+        name_cache = n;
+        return n;
+    }
+
+    /// Telemetry streams.
+    pub const TelemetryType = enum {
+        /// platform.* events: INIT, invocations, reports.
+        platform,
+        /// The function's log lines.
+        function,
+        /// The extensions' log lines.
+        extension,
+    };
+
+    /// The schemaVersion of a subscription that names none.
+    pub const default_schema = "2022-12-13";
+
+    /// A subscription request: PUT /2022-07-01/telemetry without the destination. A batch is
+    /// due when it holds max_items events (1 000-10 000, default 10 000) or max_bytes bytes
+    /// (262 144-1 048 576, default 262 144), or its oldest event is timeout_ms old (25-30 000,
+    /// default 1 000); 0 takes the default.
+    pub const Subscription = struct {
+        types: []const TelemetryType,
+        max_items: u32 = 0,
+        max_bytes: u32 = 0,
+        timeout_ms: u32 = 0,
+        schema_version: []const u8 = default_schema,
+
+        /// The request body, as the Go SDK writes it.
+        pub fn writeJSON(self: Subscription, w: anytype) !void {
+            try w.writeAll("{\"schemaVersion\":");
+            try json.quote(w, self.schema_version);
+            try w.writeAll(",\"types\":[");
+            for (self.types, 0..) |t, i| {
+                if (i > 0) try w.writeByte(',');
+                try w.print("\"{s}\"", .{@tagName(t)});
+            }
+            try w.writeByte(']');
+            if (self.max_items != 0 or self.max_bytes != 0 or self.timeout_ms != 0) {
+                var sep: []const u8 = "";
+                try w.writeAll(",\"buffering\":{");
+                if (self.max_items != 0) {
+                    try w.print("\"maxItems\":{d}", .{self.max_items});
+                    sep = ",";
+                }
+                if (self.max_bytes != 0) {
+                    try w.print("{s}\"maxBytes\":{d}", .{ sep, self.max_bytes });
+                    sep = ",";
+                }
+                if (self.timeout_ms != 0) try w.print("{s}\"timeoutMs\":{d}", .{ sep, self.timeout_ms });
+                try w.writeByte('}');
+            }
+            try w.writeByte('}');
+        }
+    };
+
+    /// The metrics of platform.report.
+    pub const ReportMetrics = struct {
+        duration_ms: f64 = 0,
+        billed_duration_ms: i64 = 0,
+        memory_size_mb: i64 = 0,
+        max_memory_used_mb: i64 = 0,
+        /// Cold starts only.
+        init_duration_ms: ?f64 = null,
+    };
+
+    /// The record of platform.report: one per invocation.
+    pub const ReportRecord = struct {
+        request_id: []const u8 = "",
+        /// success, error, failure, timeout
+        status: []const u8 = "",
+        error_type: []const u8 = "",
+        metrics: ReportMetrics = .{},
+    };
+
+    /// The record of platform.initStart: one per environment. instance_id is the environment's
+    /// log stream name.
+    pub const InitStartRecord = struct {
+        initialization_type: []const u8 = "",
+        phase: []const u8 = "",
+        function_name: []const u8 = "",
+        function_version: []const u8 = "",
+        instance_id: []const u8 = "",
+        instance_max_memory: i64 = 0,
+    };
+
+    fn str(a: std.mem.Allocator, raw: ?[]const u8) []const u8 {
+        const s = json.string(a, raw) catch return "";
+        return s orelse "";
+    }
+
+    /// One event of a telemetry batch, in Lambda's telemetry schema. Valid during the handler's
+    /// call; `arena` (reset after the batch) holds what the decoders allocate.
+    pub const TelemetryEvent = struct {
+        /// When the host generated the event: RFC 3339, UTC, milliseconds.
+        time: []const u8,
+        /// "platform.report", "function", ...
+        event_type: []const u8,
+        /// The record's raw JSON: an object for platform events; for log lines a JSON string.
+        record: []const u8,
+        arena: std.mem.Allocator,
+
+        /// Decodes a platform.report event; null for another type.
+        pub fn report(self: TelemetryEvent) ?ReportRecord {
+            if (!std.mem.eql(u8, self.event_type, "platform.report")) return null;
+            const a = self.arena;
+            const m = json.get(self.record, "metrics") orelse "{}";
+            return .{
+                .request_id = str(a, json.get(self.record, "requestId")),
+                .status = str(a, json.get(self.record, "status")),
+                .error_type = str(a, json.get(self.record, "errorType")),
+                .metrics = .{
+                    .duration_ms = json.number(json.get(m, "durationMs")) orelse 0,
+                    .billed_duration_ms = json.integer(json.get(m, "billedDurationMs")) orelse 0,
+                    .memory_size_mb = json.integer(json.get(m, "memorySizeMB")) orelse 0,
+                    .max_memory_used_mb = json.integer(json.get(m, "maxMemoryUsedMB")) orelse 0,
+                    .init_duration_ms = json.number(json.get(m, "initDurationMs")),
+                },
+            };
+        }
+
+        /// Decodes a platform.initStart event; null for another type.
+        pub fn initStart(self: TelemetryEvent) ?InitStartRecord {
+            if (!std.mem.eql(u8, self.event_type, "platform.initStart")) return null;
+            const a = self.arena;
+            const r = self.record;
+            return .{
+                .initialization_type = str(a, json.get(r, "initializationType")),
+                .phase = str(a, json.get(r, "phase")),
+                .function_name = str(a, json.get(r, "functionName")),
+                .function_version = str(a, json.get(r, "functionVersion")),
+                .instance_id = str(a, json.get(r, "instanceId")),
+                .instance_max_memory = json.integer(json.get(r, "instanceMaxMemory")) orelse 0,
+            };
+        }
+
+        /// A function or extension log record as text (a JSON log record: its JSON); null for
+        /// another type.
+        pub fn line(self: TelemetryEvent) ?[]const u8 {
+            if (!std.mem.eql(u8, self.event_type, "function") and !std.mem.eql(u8, self.event_type, "extension")) return null;
+            const s = json.string(self.arena, self.record) catch return self.record;
+            return s orelse self.record;
+        }
+    };
+
+    const BatchHandler = struct {
+        context: *anyopaque,
+        call: *const fn (context: *anyopaque, batch: []const TelemetryEvent) void,
+    };
+
+    /// A registered extension. One thread, the main loop, uses it.
+    pub const Extension = struct {
+        allocator: std.mem.Allocator,
+        /// The register response: the function's name, version and handler.
+        info: RegisterResponse = .{},
+        buf: []u8 = &.{},
+        tbuf: []u8 = &.{},
+        /// Holds the current event's strings (reset by next) and the register response.
+        event_arena: std.heap.ArenaAllocator,
+        info_arena: std.heap.ArenaAllocator,
+        on_batch: ?BatchHandler = null,
+
+        /// Registers the extension for events, during INIT: POST /extension/register. With a
+        /// name other than name() the extension is internal, and may not register for
+        /// SHUTDOWN. No events is a telemetry-only extension, stopped without SHUTDOWN when the
+        /// environment ends. stdout is unbuffered in Zig: each line written is a log record.
+        pub fn register(a: std.mem.Allocator, ext_name: []const u8, events: []const EventType) Error!Extension {
+            var x = Extension{ .allocator = a, .event_arena = std.heap.ArenaAllocator.init(a), .info_arena = std.heap.ArenaAllocator.init(a) };
+            errdefer x.deinit();
+            var body = std.ArrayList(u8).init(a);
+            defer body.deinit();
+            const w = body.writer();
+            try w.writeAll("{\"events\":[");
+            for (events, 0..) |e, i| {
+                if (i > 0) try w.writeByte(',');
+                try w.print("\"{s}\"", .{@tagName(e)});
+            }
+            try w.writeAll("]}");
+            const rc = sys.ext.register(ext_name.ptr, len32(ext_name.len), body.items.ptr, len32(body.items.len));
+            if (rc < 0) return x.refused("register", -rc, false);
+            const raw = try x.read(false, @intCast(rc));
+            if (raw.len == 0 or raw[0] != '{') return unreadable("register", raw);
+            const ia = x.info_arena.allocator();
+            x.info = .{
+                .function_name = str(ia, json.get(raw, "functionName")),
+                .function_version = str(ia, json.get(raw, "functionVersion")),
+                .handler = str(ia, json.get(raw, "handler")),
+            };
+            return x;
+        }
+
+        pub fn deinit(self: *Extension) void {
+            self.allocator.free(self.buf);
+            self.allocator.free(self.tbuf);
+            self.event_arena.deinit();
+            self.info_arena.deinit();
+            self.buf = &.{};
+            self.tbuf = &.{};
+        }
+
+        /// Blocks until the next event: GET /extension/event/next. Telemetry batches that
+        /// become due meanwhile go to the subscription's handler, and the wait goes on. Returns
+        /// null after SHUTDOWN (and once no telemetry is left): return from main.
+        pub fn next(self: *Extension) Error!?Event {
+            while (true) {
+                const n = sys.ext.next();
+                if (n == -@intFromEnum(Errno.EINTR)) {
+                    _ = try self.deliverBatch();
+                    continue;
+                }
+                if (n == -@intFromEnum(Errno.ECANCELED)) return null;
+                if (n < 0) return self.refused("next", @intCast(-n), false);
+                const raw = try self.read(false, @intCast(n));
+                _ = self.event_arena.reset(.retain_capacity);
+                const a = self.event_arena.allocator();
+                const t = json.get(raw, "eventType") orelse "";
+                const event_type: EventType = if (std.mem.eql(u8, t, "\"INVOKE\""))
+                    .INVOKE
+                else if (std.mem.eql(u8, t, "\"SHUTDOWN\""))
+                    .SHUTDOWN
+                else
+                    return unreadable("next", raw);
+                const tracing: ?Tracing = if (json.get(raw, "tracing")) |tr| .{
+                    .trace_type = str(a, json.get(tr, "type")),
+                    .value = str(a, json.get(tr, "value")),
+                } else null;
+                return .{
+                    .event_type = event_type,
+                    .deadline_ms = json.integer(json.get(raw, "deadlineMs")) orelse 0,
+                    .request_id = str(a, json.get(raw, "requestId")),
+                    .invoked_function_arn = str(a, json.get(raw, "invokedFunctionArn")),
+                    .tracing = tracing,
+                    .shutdown_reason = str(a, json.get(raw, "shutdownReason")),
+                };
+            }
+        }
+
+        /// Reports that the extension failed to initialise (POST /extension/init/error), before
+        /// its first `next`: the environment's INIT fails with Extension.InitError. error_type
+        /// is Lambda's Lambda-Extension-Function-Error-Type, e.g. "Extension.ConfigInvalid".
+        /// main should then return.
+        pub fn initError(self: *Extension, error_type: []const u8, message: []const u8) Error!void {
+            return self.postError("init_error", error_type, message, sys.ext.init_error);
+        }
+
+        /// Reports that the extension failed and will exit (POST /extension/exit/error): the
+        /// current invocation, or INIT, fails with Extension.ExitError.
+        pub fn exitError(self: *Extension, error_type: []const u8, message: []const u8) Error!void {
+            return self.postError("exit_error", error_type, message, sys.ext.exit_error);
+        }
+
+        fn postError(self: *Extension, op: []const u8, error_type: []const u8, message: []const u8, comptime call: anytype) Error!void {
+            const body = try errorJSON(self.allocator, error_type, message);
+            defer self.allocator.free(body);
+            const rc = call(error_type.ptr, len32(error_type.len), body.ptr, len32(body.len));
+            if (rc < 0) return self.refused(op, -rc, false);
+        }
+
+        /// Subscribes to telemetry (during INIT: after register, before the first `next`) and
+        /// sets the handler that gets each batch, in order, from `next` and `flushTelemetry`:
+        /// `handler(context, batch)`, context a pointer (the handler's state). Events since the
+        /// environment started are in the first batches. Calling it again replaces the
+        /// subscription's types, buffering and handler.
+        pub fn subscribeTelemetry(self: *Extension, sub: Subscription, context: anytype, comptime handler: fn (@TypeOf(context), []const TelemetryEvent) void) Error!void {
+            const Ctx = @TypeOf(context);
+            const wrap = struct {
+                fn call(p: *anyopaque, batch: []const TelemetryEvent) void {
+                    handler(@as(Ctx, @ptrCast(@alignCast(p))), batch);
+                }
+            };
+            var body = std.ArrayList(u8).init(self.allocator);
+            defer body.deinit();
+            try sub.writeJSON(body.writer());
+            const rc = sys.telemetry.subscribe(body.items.ptr, len32(body.items.len));
+            if (rc < 0) return self.refused("subscribe", -rc, true);
+            self.on_batch = .{ .context = @ptrCast(context), .call = wrap.call };
+        }
+
+        /// Hands every batch still buffered to the handler. Call it after SHUTDOWN, when all
+        /// that is buffered is due at once; before SHUTDOWN it waits for the next batch.
+        pub fn flushTelemetry(self: *Extension) Error!void {
+            if (self.on_batch == null) return;
+            while (try self.deliverBatch()) {}
+        }
+
+        /// Takes the due batch and hands it to the handler; false when there was none to take
+        /// (an event is waiting, or telemetry has ended).
+        fn deliverBatch(self: *Extension) Error!bool {
+            const n = sys.telemetry.next();
+            if (n == -@intFromEnum(Errno.EINTR) or n == -@intFromEnum(Errno.ECANCELED)) return false;
+            if (n < 0) return self.refused("telemetry_next", @intCast(-n), true);
+            const raw = try self.read(true, @intCast(n));
+            var arena = std.heap.ArenaAllocator.init(self.allocator);
+            defer arena.deinit();
+            const a = arena.allocator();
+            var batch = std.ArrayList(TelemetryEvent).init(a);
+            var it = json.elements(raw);
+            while (it.next()) |el| {
+                try batch.append(.{
+                    .time = str(a, json.get(el, "time")),
+                    .event_type = str(a, json.get(el, "type")),
+                    .record = json.get(el, "record") orelse "null",
+                    .arena = a,
+                });
+            }
+            if (it.malformed) return unreadable("telemetry_next", raw);
+            if (self.on_batch) |h| h.call(h.context, batch.items);
+            return true;
+        }
+
+        /// Reads the module's last response body (of length n) into its buffer, growing it.
+        fn read(self: *Extension, telemetry: bool, hint: usize) Error![]const u8 {
+            const buf = if (telemetry) &self.tbuf else &self.buf;
+            var n = @max(hint, if (telemetry) @as(usize, 64 << 10) else 1024);
+            while (true) {
+                if (n > buf.*.len) {
+                    self.allocator.free(buf.*);
+                    buf.* = &.{};
+                    buf.* = try self.allocator.alloc(u8, std.mem.alignForward(usize, n, 4096));
+                }
+                const got = if (telemetry) sys.telemetry.read(buf.*.ptr, len32(buf.*.len)) else sys.ext.read(buf.*.ptr, len32(buf.*.len));
+                if (got < 0) return fail("read", -got, "", "");
+                const g: usize = @intCast(got);
+                if (g <= buf.*.len) return buf.*[0..g];
+                n = g;
+            }
+        }
+
+        /// The error of a refused call, from its errno and the error body.
+        fn refused(self: *Extension, op: []const u8, errno: i32, telemetry: bool) Error {
+            if (errno == @intFromEnum(Errno.EFAULT) or errno == @intFromEnum(Errno.E2BIG)) return fail(op, errno, "", "");
+            const raw = self.read(telemetry, 0) catch return fail(op, errno, "", "");
+            var mem: [4096]u8 = undefined;
+            var fba = std.heap.FixedBufferAllocator.init(&mem);
+            const a = fba.allocator();
+            return fail(op, errno, str(a, json.get(raw, "errorType")), str(a, json.get(raw, "errorMessage")));
+        }
+    };
+
+    fn unreadable(op: []const u8, raw: []const u8) Error {
+        var buf: [256]u8 = undefined;
+        const msg = std.fmt.bufPrint(&buf, "unreadable response {s}", .{raw[0..@min(raw.len, 200)]}) catch "unreadable response";
+        return fail(op, 0, "", msg);
     }
 };
