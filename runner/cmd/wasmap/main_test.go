@@ -525,6 +525,24 @@ func TestS3EndToEnd(t *testing.T) {
 			t.Errorf("counts of %s: %+v %v", key, c, err)
 		}
 	}
+	// The same bucket from a Map-state definition: getObject with a Key path, putObject results.
+	srv.PutObject(t, "data", "lists/keys.jsonl", []byte(`{"Key":"docs/a.txt","Size":14}`+"\n"+`{"Key":"docs/b.txt","Size":14}`+"\n"))
+	def := filepath.Join(t.TempDir(), "map.json")
+	os.WriteFile(def, []byte(`{"Type":"Map","End":true,
+	  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},
+	    "Parameters":{"Bucket.$":"$.bucket","Key.$":"$.key"}},
+	  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"Count",
+	    "States":{"Count":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:wordcount","End":true}}},
+	  "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"data","Prefix":"defruns"}}}`), 0o644)
+	stdout, stderr, code = wasmap(t, "run", "-f", "wordcount="+wasm, "--definition", def, "--read-prefix", "s3://data/docs/",
+		"--output-prefix", "s3://data/counts2/", "--input", `{"bucket":"data","key":"lists/keys.jsonl"}`, "--progress", "none")
+	if code != 0 || !regexp.MustCompile(`^\{"MapRunArn":"arn:aws:states:us-east-1:000000000000:mapRun:wasmap/Map:[0-9a-f-]{36}","ResultWriterDetails":\{"Bucket":"data","Key":"defruns/[0-9a-f-]{36}/manifest.json"\}\}$`).MatchString(strings.TrimSpace(stdout)) {
+		t.Fatalf("definition: exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+	if keys := srv.Keys(t, "data", "counts2/"); len(keys) != 2 {
+		t.Errorf("definition run wrote %v", keys)
+	}
+
 	_, stderr, code = wasmap(t, "run", "-f", wasm, "-i", "s3://no-such-bucket/x/", "--progress", "lines")
 	if code != 1 || !strings.Contains(stderr, "States.ItemReaderFailed") || !strings.Contains(stderr, "no-such-bucket") {
 		t.Errorf("missing bucket: exit %d, %s", code, stderr)
