@@ -133,29 +133,24 @@ func (t *objectTable) add(h *objectHandle) int32 {
 
 // hostObjectOpen: open(name_ptr, name_len) -> i64 handle.
 func hostObjectOpen(ctx context.Context, mod api.Module, stack []uint64) {
-	e, acc, code := objectCall(ctx)
-	if code != 0 {
-		stack[0] = errno64(code)
-		return
-	}
-	name, code := objectName(mod, e, uint32(stack[0]), uint32(stack[1]))
-	if code == 0 && len(e.objects.open) >= abi.MaxObjectHandles {
-		code = abi.EMFILE
-	}
-	if code != 0 {
-		stack[0] = errno64(code)
-		return
-	}
-	r, err := acc.Open(ctx, name)
-	if err != nil {
-		stack[0] = errno64(objectio.Errno(err))
-		return
-	}
-	stack[0] = uint64(e.objects.add(&objectHandle{r: r}))
+	newHandle(ctx, mod, stack, func(acc *objectio.Access, name string) (*objectHandle, error) {
+		r, err := acc.Open(ctx, name)
+		return &objectHandle{r: r}, err
+	})
 }
 
 // hostObjectCreate: create(name_ptr, name_len) -> i64 handle.
 func hostObjectCreate(ctx context.Context, mod api.Module, stack []uint64) {
+	newHandle(ctx, mod, stack, func(acc *objectio.Access, name string) (*objectHandle, error) {
+		w, err := acc.Create(ctx, name)
+		return &objectHandle{w: w}, err
+	})
+}
+
+// newHandle is open and create: it reads the name at (stack[0], stack[1]), refuses a call past
+// the handle limit, and stores what make opens as a new handle, returned in stack[0] (or the
+// negative errno).
+func newHandle(ctx context.Context, mod api.Module, stack []uint64, make func(*objectio.Access, string) (*objectHandle, error)) {
 	e, acc, code := objectCall(ctx)
 	if code != 0 {
 		stack[0] = errno64(code)
@@ -169,12 +164,12 @@ func hostObjectCreate(ctx context.Context, mod api.Module, stack []uint64) {
 		stack[0] = errno64(code)
 		return
 	}
-	w, err := acc.Create(ctx, name)
+	h, err := make(acc, name)
 	if err != nil {
 		stack[0] = errno64(objectio.Errno(err))
 		return
 	}
-	stack[0] = uint64(e.objects.add(&objectHandle{w: w}))
+	stack[0] = uint64(e.objects.add(h))
 }
 
 // hostObjectStat: stat(name_ptr, name_len, ptr, cap) -> i64 JSON length, the JSON copied
