@@ -42,7 +42,8 @@ type Job struct {
 	// LogDir/<map-run-id>/logs/ (default: the ResultWriter folder, when there is one).
 	LogDir string `json:"LogDir,omitempty"`
 	// Functions are the function modules. Without an ItemProcessor there must be exactly one,
-	// invoked once per child execution; an ItemProcessor's Task states name them.
+	// invoked once per child execution; an ItemProcessor's Task states name them (one without
+	// Task states needs none).
 	Functions []Function `json:"Functions"`
 	// Extensions run beside every function in each execution environment, as Lambda
 	// extensions do (at most 10). Each may write under <run folder>/extensions/<name>/ through

@@ -63,12 +63,14 @@ func Run(ctx context.Context, job Job, opts Options) (*Report, error) {
 	if err := job.normalize(); err != nil {
 		return nil, err
 	}
-	proc := asl.SingleTask(job.Functions[0].Name)
+	var proc *asl.Processor
 	if len(job.ItemProcessor) > 0 {
 		var err error
 		if proc, err = asl.ParseProcessor(job.ItemProcessor); err != nil { // checked by normalize
 			return nil, invalid("ItemProcessor", "%v", err)
 		}
+	} else {
+		proc = asl.SingleTask(job.Functions[0].Name)
 	}
 	store := &storage{ctx: ctx, job: &job}
 	items := job.ItemReader.Source

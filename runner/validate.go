@@ -141,7 +141,7 @@ func (j *Job) normalize() error {
 			}
 		}
 	}
-	if len(j.Functions) == 0 {
+	if len(j.Functions) == 0 && len(j.ItemProcessor) == 0 {
 		return invalid("Functions", "no function module given")
 	}
 	switch strings.ToUpper(j.LogFormat) {

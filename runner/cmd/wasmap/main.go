@@ -244,7 +244,7 @@ func jobFromFlags(cmd *cli.Command) (runner.Job, error) {
 		job.Functions = append(job.Functions, fn)
 	}
 	jobFile := cmd.String("job")
-	if len(job.Functions) == 0 && jobFile == "" {
+	if len(job.Functions) == 0 && jobFile == "" && cmd.String("definition") == "" {
 		return job, errors.New("--function is required: the .wasm module to run on each item")
 	}
 	if n := cmd.String("name"); n != "" {
@@ -371,7 +371,7 @@ func withJobFile(path string, flags runner.Job) (runner.Job, error) {
 	if err := json.Unmarshal(set, &job); err != nil {
 		return job, fmt.Errorf("--job %s: %w", path, err)
 	}
-	if len(job.Functions) == 0 {
+	if len(job.Functions) == 0 && len(job.Definition) == 0 && len(job.ItemProcessor) == 0 {
 		return job, fmt.Errorf("--job %s: no Functions, and no --function", path)
 	}
 	return job, nil

@@ -641,3 +641,20 @@ func TestJobFile(t *testing.T) {
 		t.Errorf("bad flag beside --job: exit %d %s", code, stderr)
 	}
 }
+
+// A definition whose ItemProcessor has no Task state needs no function module.
+func TestDefinitionWithoutFunctions(t *testing.T) {
+	def := filepath.Join(t.TempDir(), "map.json")
+	os.WriteFile(def, []byte(`{"StartAt":"MapState","States":{"MapState":{"Type":"Map","ItemsPath":"$.items",
+	  "ItemBatcher":{"MaxItemsPerBatch":2},"ItemSelector":{"v.$":"$$.Map.Item.Value","i.$":"$$.Map.Item.Index"},
+	  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P",
+	    "States":{"P":{"Type":"Pass","Parameters":{"n.$":"$.Items[0].v"},"End":true}}},"End":true}}}`), 0o644)
+	stdout, stderr, code := wasmap(t, "run", "--definition", def, "--input", `{"items":["a","b","c"]}`, "--progress", "none")
+	if code != 0 || strings.TrimSpace(stdout) != `[{"n":"a"},{"n":"c"}]` {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+	_, stderr, code = wasmap(t, "run", "-i", "x.jsonl")
+	if code != 2 || !strings.Contains(stderr, "--function is required") {
+		t.Errorf("no function, no definition: exit %d, %s", code, stderr)
+	}
+}
