@@ -203,6 +203,17 @@ func hostObjectStat(ctx context.Context, mod api.Module, stack []uint64) {
 }
 
 // handle looks up an open handle: EBADF when there is none.
+// handleCall is objectCall for the functions that take a handle: the environment, and the open
+// handle h or the errno that refuses the call.
+func handleCall(ctx context.Context, h uint64) (*environment, *objectHandle, abi.Errno) {
+	e, _, code := objectCall(ctx)
+	if code != 0 {
+		return e, nil, code
+	}
+	oh, code := e.handle(h)
+	return e, oh, code
+}
+
 func (e *environment) handle(h uint64) (*objectHandle, abi.Errno) {
 	oh := e.objects.open[int32(uint32(h))]
 	if oh == nil {
@@ -213,11 +224,7 @@ func (e *environment) handle(h uint64) (*objectHandle, abi.Errno) {
 
 // hostObjectSize: size(handle) -> i64: a reader's object size, or the bytes written so far.
 func hostObjectSize(ctx context.Context, mod api.Module, stack []uint64) {
-	e, _, code := objectCall(ctx)
-	var oh *objectHandle
-	if code == 0 {
-		oh, code = e.handle(stack[0])
-	}
+	_, oh, code := handleCall(ctx, stack[0])
 	switch {
 	case code != 0:
 		stack[0] = errno64(code)
@@ -231,11 +238,7 @@ func hostObjectSize(ctx context.Context, mod api.Module, stack []uint64) {
 // hostObjectRead: read(handle, offset, ptr, len) -> i64 bytes read, 0 at the end. It reads
 // straight into the guest's buffer, at most abi.MaxObjectIOBytes per call.
 func hostObjectRead(ctx context.Context, mod api.Module, stack []uint64) {
-	e, _, code := objectCall(ctx)
-	var oh *objectHandle
-	if code == 0 {
-		oh, code = e.handle(stack[0])
-	}
+	_, oh, code := handleCall(ctx, stack[0])
 	off, ptr, n := int64(stack[1]), uint32(stack[2]), uint32(stack[3])
 	switch {
 	case code != 0:
@@ -265,11 +268,7 @@ func hostObjectRead(ctx context.Context, mod api.Module, stack []uint64) {
 // hostObjectWrite: write(handle, ptr, len) -> i64 bytes written, at most
 // abi.MaxObjectIOBytes per call. After a failed write the handle only closes, with EIO.
 func hostObjectWrite(ctx context.Context, mod api.Module, stack []uint64) {
-	e, _, code := objectCall(ctx)
-	var oh *objectHandle
-	if code == 0 {
-		oh, code = e.handle(stack[0])
-	}
+	_, oh, code := handleCall(ctx, stack[0])
 	ptr, n := uint32(stack[1]), uint32(stack[2])
 	switch {
 	case code != 0:
@@ -301,11 +300,7 @@ func hostObjectWrite(ctx context.Context, mod api.Module, stack []uint64) {
 // hostObjectClose: close(handle) -> i64: 0, or the errno of a commit that failed (nothing is
 // then visible). The handle is gone either way.
 func hostObjectClose(ctx context.Context, mod api.Module, stack []uint64) {
-	e, _, code := objectCall(ctx)
-	var oh *objectHandle
-	if code == 0 {
-		oh, code = e.handle(stack[0])
-	}
+	e, oh, code := handleCall(ctx, stack[0])
 	if code != 0 {
 		stack[0] = errno64(code)
 		return
@@ -329,11 +324,7 @@ func hostObjectClose(ctx context.Context, mod api.Module, stack []uint64) {
 
 // hostObjectAbort: abort(handle) -> i64: a writer's data is discarded; a reader is closed.
 func hostObjectAbort(ctx context.Context, mod api.Module, stack []uint64) {
-	e, _, code := objectCall(ctx)
-	var oh *objectHandle
-	if code == 0 {
-		oh, code = e.handle(stack[0])
-	}
+	e, oh, code := handleCall(ctx, stack[0])
 	if code != 0 {
 		stack[0] = errno64(code)
 		return
