@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -227,19 +226,7 @@ func mapStateObject(def json.RawMessage) (map[string]json.RawMessage, error) {
 // the state input as its input), the State and the StateMachine. "$$.Map.Item" is added per
 // item. It uses the Job's Region, Account and StateMachineName, with their defaults.
 func (j *Job) contextObject(state string, stateInput json.RawMessage, entered time.Time) json.RawMessage {
-	region, account, sm := j.Region, j.Account, j.StateMachineName
-	if region == "" {
-		region = os.Getenv("AWS_REGION")
-	}
-	if region == "" {
-		region = "us-east-1"
-	}
-	if account == "" {
-		account = "000000000000"
-	}
-	if sm == "" {
-		sm = "wasmap"
-	}
+	region, account, sm := j.arnNames()
 	if len(stateInput) == 0 {
 		stateInput = json.RawMessage("{}")
 	}
@@ -247,38 +234,30 @@ func (j *Job) contextObject(state string, stateInput json.RawMessage, entered ti
 	names.seed()
 	exec := names.next()
 	when := entered.UTC().Format(dateFormat)
+	type execution struct {
+		Id        string          `json:"Id"`
+		Input     json.RawMessage `json:"Input"`
+		Name      string          `json:"Name"`
+		RoleArn   string          `json:"RoleArn"`
+		StartTime string          `json:"StartTime"`
+	}
+	type stateInfo struct {
+		EnteredTime string `json:"EnteredTime"`
+		Name        string `json:"Name"`
+		RetryCount  int    `json:"RetryCount"`
+	}
 	type named struct {
 		Id, Name string
 	}
 	b, _ := json.Marshal(struct {
-		Execution struct {
-			Id        string          `json:"Id"`
-			Input     json.RawMessage `json:"Input"`
-			Name      string          `json:"Name"`
-			RoleArn   string          `json:"RoleArn"`
-			StartTime string          `json:"StartTime"`
-		}
-		State struct {
-			EnteredTime string `json:"EnteredTime"`
-			Name        string `json:"Name"`
-			RetryCount  int    `json:"RetryCount"`
-		}
+		Execution    execution
+		State        stateInfo
 		StateMachine named
 	}{
-		Execution: struct {
-			Id        string          `json:"Id"`
-			Input     json.RawMessage `json:"Input"`
-			Name      string          `json:"Name"`
-			RoleArn   string          `json:"RoleArn"`
-			StartTime string          `json:"StartTime"`
-		}{"arn:aws:states:" + region + ":" + account + ":execution:" + sm + ":" + exec, stateInput, exec,
+		execution{"arn:aws:states:" + region + ":" + account + ":execution:" + sm + ":" + exec, stateInput, exec,
 			"arn:aws:iam::" + account + ":role/wasmap", when},
-		State: struct {
-			EnteredTime string `json:"EnteredTime"`
-			Name        string `json:"Name"`
-			RetryCount  int    `json:"RetryCount"`
-		}{when, state, 0},
-		StateMachine: named{"arn:aws:states:" + region + ":" + account + ":stateMachine:" + sm, sm},
+		stateInfo{when, state, 0},
+		named{"arn:aws:states:" + region + ":" + account + ":stateMachine:" + sm, sm},
 	})
 	return b
 }

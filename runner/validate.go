@@ -39,9 +39,7 @@ func (j *Job) normalize() error {
 	if err := checkLabel(j.Label); err != nil {
 		return err
 	}
-	if j.StateMachineName == "" {
-		j.StateMachineName = "wasmap"
-	}
+	j.Region, j.Account, j.StateMachineName = j.arnNames()
 	switch {
 	case j.ItemReader.Source == "" && len(j.ItemReader.Items) == 0:
 		return invalid("ItemReader.Source", "no item source given")
@@ -188,15 +186,6 @@ func (j *Job) normalize() error {
 			}
 		}
 	}
-	if j.Region == "" {
-		j.Region = os.Getenv("AWS_REGION")
-	}
-	if j.Region == "" {
-		j.Region = "us-east-1"
-	}
-	if j.Account == "" {
-		j.Account = "000000000000"
-	}
 	if j.CacheDir == "" {
 		if d, err := os.UserCacheDir(); err == nil {
 			j.CacheDir = filepath.Join(d, "wasmap")
@@ -273,4 +262,23 @@ func (f *Function) normalize(field string) error {
 		}
 	}
 	return nil
+}
+
+// arnNames returns the Region, Account and StateMachineName that ARNs use: the Job's, or their
+// defaults ($AWS_REGION, else us-east-1; 000000000000; wasmap).
+func (j *Job) arnNames() (region, account, stateMachine string) {
+	region, account, stateMachine = j.Region, j.Account, j.StateMachineName
+	if region == "" {
+		region = os.Getenv("AWS_REGION")
+	}
+	if region == "" {
+		region = "us-east-1"
+	}
+	if account == "" {
+		account = "000000000000"
+	}
+	if stateMachine == "" {
+		stateMachine = "wasmap"
+	}
+	return region, account, stateMachine
 }
