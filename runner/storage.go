@@ -54,27 +54,37 @@ func localPath(dir, key string) (string, error) {
 	return filepath.Join(dir, filepath.FromSlash(key)), nil
 }
 
+// itemSource says where an item source is: a local path (a plain path, or the folder that
+// serves a mapped bucket), else an S3 bucket and key. A listing's key prefix moves into
+// cfg.Prefix for a local folder.
+func (s *storage) itemSource(src string, cfg itemreader.Config) (path, bucket, key string, _ itemreader.Config, err error) {
+	if !isS3(src) {
+		return src, "", "", cfg, nil
+	}
+	if bucket, key, err = s3x.ParseURI(src); err != nil {
+		return "", "", "", cfg, err
+	}
+	dir, ok := s.local(bucket)
+	if !ok {
+		return "", bucket, key, cfg, nil
+	}
+	if key == "" || strings.HasSuffix(key, "/") { // a listing
+		cfg.Prefix = key + cfg.Prefix
+		key = ""
+	}
+	path, err = localPath(dir, key)
+	return path, "", "", cfg, err
+}
+
 // openItems opens the item source. An s3:// source is a listing when its key is empty or ends
 // in "/", else one object.
 func (s *storage) openItems(src string, cfg itemreader.Config) (itemreader.Reader, error) {
-	if !isS3(src) {
-		return itemreader.Open(src, cfg)
-	}
-	bucket, key, err := s3x.ParseURI(src)
+	path, bucket, key, cfg, err := s.itemSource(src, cfg)
 	if err != nil {
 		return nil, &itemreader.ReaderError{Cause: err.Error(), Err: err}
 	}
-	if dir, ok := s.local(bucket); ok {
-		listing := key == "" || strings.HasSuffix(key, "/")
-		if listing {
-			cfg.Prefix = key + cfg.Prefix
-			key = ""
-		}
-		p, err := localPath(dir, key)
-		if err != nil {
-			return nil, &itemreader.ReaderError{Cause: err.Error(), Err: err}
-		}
-		return itemreader.Open(p, cfg)
+	if path != "" {
+		return itemreader.Open(path, cfg)
 	}
 	api, err := s.client()
 	if err != nil {
@@ -85,23 +95,12 @@ func (s *storage) openItems(src string, cfg itemreader.Config) (itemreader.Reade
 
 // countItems counts the item source, for progress and the tolerated percentage.
 func (s *storage) countItems(ctx context.Context, src string, cfg itemreader.Config) (int64, error) {
-	if !isS3(src) {
-		return itemreader.Count(ctx, src, cfg)
-	}
-	bucket, key, err := s3x.ParseURI(src)
+	path, bucket, key, cfg, err := s.itemSource(src, cfg)
 	if err != nil {
 		return 0, err
 	}
-	if dir, ok := s.local(bucket); ok {
-		if key == "" || strings.HasSuffix(key, "/") {
-			cfg.Prefix = key + cfg.Prefix
-			key = ""
-		}
-		p, err := localPath(dir, key)
-		if err != nil {
-			return 0, err
-		}
-		return itemreader.Count(ctx, p, cfg)
+	if path != "" {
+		return itemreader.Count(ctx, path, cfg)
 	}
 	api, err := s.client()
 	if err != nil {
